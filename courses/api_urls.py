@@ -1,0 +1,30 @@
+from django.urls import path
+
+from courses import api
+
+urlpatterns = [
+    path("me/", api.MeView.as_view(), name="api-me"),
+    path("me/deadlines/", api.MyDeadlinesView.as_view(), name="api-my-deadlines"),
+    path("me/calendar-token/", api.CalendarTokenResetView.as_view(), name="api-calendar-token"),
+    path("courses/", api.CourseListView.as_view(), name="api-courses"),
+    path("courses/<int:course_id>/", api.CourseDetailView.as_view(), name="api-course"),
+    path("courses/<int:course_id>/sections/", api.SectionListView.as_view(), name="api-course-sections"),
+    path(
+        "courses/<int:course_id>/assignments/",
+        api.AssignmentListView.as_view(),
+        name="api-course-assignments",
+    ),
+    path("sections/<int:section_id>/", api.SectionDetailView.as_view(), name="api-section"),
+    path("assignments/<int:assignment_id>/", api.AssignmentDetailView.as_view(), name="api-assignment"),
+    path(
+        "assignments/<int:assignment_id>/submissions/",
+        api.SubmissionCreateView.as_view(),
+        name="api-assignment-submissions",
+    ),
+    path(
+        "assignments/<int:assignment_id>/submission-overview/",
+        api.SubmissionOverviewView.as_view(),
+        name="api-assignment-overview",
+    ),
+    path("extensions/", api.ExtensionListView.as_view(), name="api-extensions"),
+]

@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def portal(request):
+    return {"PORTAL_TIME_ZONE": settings.TIME_ZONE}

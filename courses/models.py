@@ -1,0 +1,378 @@
+"""Terms, courses, sections, people, assignments, policies, extensions, submissions, deadlines.
+
+Every datetime is aware and stored in UTC; each course names the zone its deadlines are defined in.
+Rules live in services.py and selectors.py, not here.
+"""
+
+import secrets
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+def _new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"{value!r} is not a time zone name; use an IANA name such as America/New_York."
+        )
+
+
+class User(AbstractUser):
+    """A person. `sis_id` is the registrar's ID (kept as text: leading zeros matter)."""
+
+    sis_id = models.CharField("SIS user ID", max_length=32, blank=True)
+    calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token)
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def sortable_name(self) -> str:
+        if self.last_name and self.first_name:
+            return f"{self.last_name}, {self.first_name}"
+        return self.display_name
+
+
+class Term(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+
+    class Meta:
+        ordering = ["-starts_on"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Course(models.Model):
+    class LatePolicy(models.TextChoices):
+        GRACE = "grace", "Grace period (no penalty, then closed)"
+        LATE_DAYS = "late_days", "Late-day bank"
+        PENALTY = "penalty", "Per-day percentage penalty"
+
+    term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="courses")
+    code = models.CharField(max_length=64, help_text="Short name shown in menus, e.g. 'CS 4644 / CS 7643-A'.")
+    title = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
+    description = models.TextField(blank=True)
+    instructor_contact = models.TextField(blank=True)
+    communication = models.TextField(blank=True, help_text="Where questions go (e.g. Piazza).")
+    office_hours = models.TextField(blank=True)
+    prerequisites = models.TextField(blank=True)
+    other_courses_notice = models.TextField(
+        blank=True,
+        help_text="Sections that look like this course but are a different one, and where their students go.",
+    )
+    other_course_section_codes = models.CharField(
+        max_length=200, blank=True, help_text="Comma-separated section codes of the different course."
+    )
+    honor_statement = models.TextField(blank=True)
+
+    # Late work. The course's own rule (2-day grace, then 0) is the default.
+    late_policy = models.CharField(max_length=16, choices=LatePolicy.choices, default=LatePolicy.GRACE)
+    grace_days = models.PositiveSmallIntegerField(default=2, validators=[MaxValueValidator(30)])
+    late_day_bank = models.PositiveSmallIntegerField(default=0, help_text="Late days per student per term.")
+    late_days_per_assignment = models.PositiveSmallIntegerField(default=2)
+    penalty_percent_per_day = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10"))
+    penalty_floor_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("50"))
+    penalty_max_days = models.PositiveSmallIntegerField(default=5)
+
+    # Other rules, with the course's behaviour as the default.
+    regrade_window_days = models.PositiveSmallIntegerField(default=7)
+    readiness_threshold_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("75"))
+    readiness_advice = models.TextField(blank=True)
+    waitlist_allows_audit = models.BooleanField(
+        default=False, help_text="Accept audit and pass/fail waitlist requests (at lowest priority)."
+    )
+    reminder_hours = models.CharField(
+        max_length=64, default="48,24", help_text="Hours before the due time at which reminders go out."
+    )
+
+    class Meta:
+        ordering = ["term", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.term})"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def other_section_codes(self) -> list[str]:
+        return [c.strip() for c in self.other_course_section_codes.split(",") if c.strip()]
+
+
+class Section(models.Model):
+    class Level(models.TextChoices):
+        UNDERGRADUATE = "undergraduate", "Undergraduate"
+        GRADUATE = "graduate", "Graduate"
+
+    class Delivery(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        ONLINE = "online", "Online"
+        HYBRID = "hybrid", "Hybrid"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sections")
+    code = models.CharField(max_length=32)
+    level = models.CharField(max_length=16, choices=Level.choices)
+    delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.IN_PERSON)
+    meeting_times = models.CharField(max_length=200, blank=True)
+    room = models.CharField(max_length=200, blank=True)
+    capacity = models.PositiveIntegerField(default=0)
+    room_capacity = models.PositiveIntegerField(default=0)
+    stream_url = models.URLField(blank=True)
+    stream_info = models.CharField(
+        max_length=200, blank=True, help_text="e.g. 'Zoom; the link is on Canvas'."
+    )
+    recordings_url = models.URLField(blank=True)
+    recordings_info = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True, help_text="How this section differs from the others.")
+
+    class Meta:
+        ordering = ["course", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "code"], name="section_code_unique_in_course"),
+            models.CheckConstraint(
+                condition=Q(capacity__lte=models.F("room_capacity")) | Q(room_capacity=0),
+                name="section_capacity_within_room",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StaffRole(models.Model):
+    class Role(models.TextChoices):
+        INSTRUCTOR = "instructor", "Instructor"
+        TA = "ta", "Teaching assistant"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_roles")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="staff_roles")
+    section = models.ForeignKey(
+        Section, null=True, blank=True, on_delete=models.CASCADE, help_text="Empty: the whole course."
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "course", "section", "role"],
+                name="staff_role_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = self.section or self.course
+        return f"{self.user} — {self.get_role_display()} of {where}"
+
+
+class Enrolment(models.Model):
+    class Status(models.TextChoices):
+        ENROLLED = "enrolled", "Enrolled"
+        WAITLISTED = "waitlisted", "Waitlisted"
+        DROPPED = "dropped", "Dropped"
+
+    class GradingBasis(models.TextChoices):
+        CREDIT = "credit", "Letter grade (credit)"
+        AUDIT = "audit", "Audit"
+        PASS_FAIL = "pass_fail", "Pass/fail"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="enrolments")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENROLLED)
+    grading_basis = models.CharField(max_length=16, choices=GradingBasis.choices, default=GradingBasis.CREDIT)
+    joined_at = models.DateTimeField(help_text="When the student enrolled or joined the waitlist.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["section", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["user", "section"], name="enrolment_unique")]
+        indexes = [models.Index(fields=["section", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.section} ({self.status})"
+
+
+class Assignment(models.Model):
+    class Category(models.TextChoices):
+        PREPARATION = "preparation", "Preparation (PS0/HW0)"
+        PROBLEM_SET = "problem_set", "Problem set"
+        HOMEWORK = "homework", "Homework"
+        PROPOSAL = "proposal", "Project proposal"
+        PROJECT = "project", "Final project"
+        PARTICIPATION = "participation", "Class participation"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="assignments")
+    code = models.CharField(max_length=32)
+    title = models.CharField(max_length=200)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    points = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal("100"))
+    weight = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Percent of the course total.",
+    )
+    is_bonus = models.BooleanField(
+        default=False, help_text="Adds to the total without raising what it is out of."
+    )
+    release_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    grace_allowed = models.BooleanField(default=True)
+    collaboration_allowed = models.BooleanField(default=True)
+    counts_toward_grade = models.BooleanField(default=True)
+    accepts_submissions = models.BooleanField(default=True)
+    team_size_min = models.PositiveSmallIntegerField(default=1)
+    team_size_max = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["course", "due_at", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "code"], name="assignment_code_unique_in_course"),
+            models.CheckConstraint(
+                condition=Q(team_size_min__lte=models.F("team_size_max")), name="assignment_team_size_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.title}"
+
+
+class Extension(models.Model):
+    """More time for one student on one assignment.
+
+    Granted on confirmation from the Dean of Students; there is deliberately no field for medical details.
+    """
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="extensions")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    due_at = models.DateTimeField(help_text="The student's new due time.")
+    dean_reference = models.CharField(
+        max_length=120, help_text="Reference of the Dean of Students' confirmation."
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="extensions_granted"
+    )
+    granted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["student", "assignment"], name="extension_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.assignment.code} extension for {self.student}"
+
+
+def submission_upload_to(instance: "Submission", filename: str) -> str:
+    return f"submissions/{instance.assignment_id}/{instance.student_id}/{secrets.token_hex(8)}-{filename}"
+
+
+class Submission(models.Model):
+    class Timing(models.TextChoices):
+        ON_TIME = "on_time", "On time"
+        IN_GRACE = "in_grace", "In the grace period"
+        LATE = "late", "Late (late days or penalty)"
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
+    file = models.FileField(upload_to=submission_upload_to)
+    submitted_at = models.DateTimeField()
+    timing = models.CharField(max_length=16, choices=Timing.choices)
+    collaborators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    honor_statement_accepted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["assignment", "student", "-submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.assignment.code} by {self.student} at {self.submitted_at:%Y-%m-%d %H:%M}"
+
+
+class EffectiveDeadline(models.Model):
+    """One student's computed deadline for one assignment; written only by the deadline services."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Window open"
+        SUBMITTED = "submitted", "Submitted on time"
+        SUBMITTED_IN_GRACE = "submitted_in_grace", "Submitted in the grace period"
+        SUBMITTED_LATE = "submitted_late", "Submitted late"
+        MISSING = "missing", "Missing (counts 0)"
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deadlines")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="deadlines")
+    due_at = models.DateTimeField()
+    grace_ends_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField()
+    extension_due_at = models.DateTimeField(null=True, blank=True)
+    last_submitted_at = models.DateTimeField(null=True, blank=True)
+    late_days_used = models.PositiveSmallIntegerField(default=0)
+    penalty_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    outcome = models.CharField(max_length=24, choices=Outcome.choices, default=Outcome.PENDING)
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the closing task recorded the outcome."
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["student", "assignment"], name="deadline_unique")]
+        indexes = [models.Index(fields=["closes_at", "closed_at"]), models.Index(fields=["due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id}/{self.student_id}: closes {self.closes_at:%Y-%m-%d %H:%M} UTC"
+
+
+class ReminderSent(models.Model):
+    """One row per reminder e-mail, so each goes out exactly once."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="+")
+    hours_before = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField(help_text="The due time the reminder was about.")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "assignment", "hours_before", "due_at"], name="reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours_before} h reminder to {self.student_id} for {self.assignment_id}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when: written by services, never edited."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    course = models.ForeignKey(Course, null=True, on_delete=models.CASCADE, related_name="audit_events")
+    action = models.CharField(max_length=64)
+    target = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"

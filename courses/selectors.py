@@ -1,0 +1,241 @@
+"""Reads for the courses app: what pages and the API show. Query counts do not grow with the data."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from courses import access
+from courses.models import (
+    Assignment,
+    Course,
+    EffectiveDeadline,
+    Enrolment,
+    Extension,
+    Section,
+    StaffRole,
+    User,
+)
+from courses.services.windows import Policy, Window, status_for, window_for
+
+ACTIVE = (Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED)
+
+
+def enrolments_for_user(user) -> list[Enrolment]:
+    return list(
+        Enrolment.objects.filter(user=user)
+        .exclude(status=Enrolment.Status.DROPPED)
+        .select_related("section__course__term")
+        .order_by("section__course__term__starts_on", "section__code")
+    )
+
+
+def staff_roles_for_user(user) -> list[StaffRole]:
+    return list(StaffRole.objects.filter(user=user).select_related("course__term", "section"))
+
+
+def waitlist_position(enrolment: Enrolment) -> int | None:
+    """1-based place on the section's waitlist by join time (None when not waitlisted)."""
+    if enrolment.status != Enrolment.Status.WAITLISTED:
+        return None
+    ahead = Enrolment.objects.filter(
+        section_id=enrolment.section_id, status=Enrolment.Status.WAITLISTED
+    ).filter(Q(joined_at__lt=enrolment.joined_at) | Q(joined_at=enrolment.joined_at, id__lt=enrolment.id))
+    return ahead.count() + 1
+
+
+def me_summary(user) -> dict:
+    enrolments = enrolments_for_user(user)
+    roles = staff_roles_for_user(user)
+    role_names = sorted({r.role for r in roles} | ({"student"} if enrolments else set()))
+    return {
+        "username": user.username,
+        "name": user.display_name,
+        "email": user.email,
+        "roles": role_names,
+        "staff_roles": [
+            {
+                "course_id": r.course_id,
+                "course": r.course.code,
+                "role": r.role,
+                "section": r.section.code if r.section else None,
+            }
+            for r in roles
+        ],
+        "enrolments": [
+            {
+                "id": e.id,
+                "course_id": e.section.course_id,
+                "course": e.section.course.code,
+                "section_id": e.section_id,
+                "section": e.section.code,
+                "status": e.status,
+                "grading_basis": e.grading_basis,
+                "waitlist_position": waitlist_position(e),
+            }
+            for e in enrolments
+        ],
+        "calendar_url": reverse("calendar-feed", kwargs={"token": user.calendar_token}),
+    }
+
+
+def courses_for_user(user):
+    return access.member_courses(user).select_related("term").order_by("term__starts_on", "code")
+
+
+def sections_for_course(course: Course):
+    return course.sections.annotate(
+        enrolled_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED)),
+        waitlisted_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITLISTED)),
+    ).order_by("code")
+
+
+def assignments_for_course(course_id: int):
+    return Assignment.objects.filter(course_id=course_id).order_by("due_at", "code")
+
+
+def course_information(course: Course) -> dict:
+    """Everything the course information page shows, built from the data."""
+    sections = list(sections_for_course(course))
+    assignments = list(assignments_for_course(course.id))
+    staff = list(StaffRole.objects.filter(course=course).select_related("user", "section").order_by("role"))
+    categories: dict[str, dict] = {}
+    for a in assignments:
+        entry = categories.setdefault(
+            a.category, {"label": a.get_category_display(), "weight": 0, "codes": [], "bonus": a.is_bonus}
+        )
+        if a.counts_toward_grade:
+            entry["weight"] += a.weight
+        entry["codes"].append(a.code)
+    return {
+        "course": course,
+        "sections": sections,
+        "assignments": assignments,
+        "categories": list(categories.values()),
+        "instructors": [s for s in staff if s.role == StaffRole.Role.INSTRUCTOR],
+        "tas": [s for s in staff if s.role == StaffRole.Role.TA],
+        "no_grace": [a for a in assignments if not a.grace_allowed and a.due_at],
+        "no_collaboration": [a for a in assignments if not a.collaboration_allowed],
+    }
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    assignment: Assignment
+    course: Course
+    due_at: datetime
+    grace_ends_at: datetime | None
+    closes_at: datetime
+    extension_due_at: datetime | None
+    submitted_at: datetime | None
+    status: str
+    outcome: str
+    late_days_used: int
+
+
+def deadlines_for_student(
+    user, *, now: datetime | None = None, course_id: int | None = None
+) -> list[DeadlineRow]:
+    """One row per assignment with a due time in each of the student's courses, from the stored
+    effective deadlines; a row not yet stored by the task is computed the same way on the fly.
+
+    Four queries, whatever the number of assignments or students.
+    """
+    now = now or timezone.now()
+    course_ids = {
+        e.section.course_id: e.section.course
+        for e in Enrolment.objects.filter(user=user, status__in=ACTIVE).select_related("section__course")
+    }
+    if course_id is not None:
+        course_ids = {k: v for k, v in course_ids.items() if k == course_id}
+    assignments = list(
+        Assignment.objects.filter(course_id__in=course_ids, due_at__isnull=False).order_by("due_at", "code")
+    )
+    stored = {
+        row.assignment_id: row
+        for row in EffectiveDeadline.objects.filter(student=user, assignment__course_id__in=course_ids)
+    }
+    extensions = dict(
+        Extension.objects.filter(student=user, assignment__course_id__in=course_ids).values_list(
+            "assignment_id", "due_at"
+        )
+    )
+    rows = []
+    for assignment in assignments:
+        course = course_ids[assignment.course_id]
+        row = stored.get(assignment.id)
+        if row is not None:
+            window = Window(row.due_at, row.grace_ends_at, row.closes_at, row.extension_due_at)
+            submitted_at, outcome, late_days = row.last_submitted_at, row.outcome, row.late_days_used
+        else:
+            window = window_for(
+                policy=Policy.of(course),
+                due_at=assignment.due_at,
+                grace_allowed=assignment.grace_allowed,
+                extension_due_at=extensions.get(assignment.id),
+                late_days_available=course.late_day_bank,
+            )
+            submitted_at, outcome, late_days = None, EffectiveDeadline.Outcome.PENDING, 0
+        rows.append(
+            DeadlineRow(
+                assignment=assignment,
+                course=course,
+                due_at=window.due_at,
+                grace_ends_at=window.grace_ends_at,
+                closes_at=window.closes_at,
+                extension_due_at=window.extension_due_at,
+                submitted_at=submitted_at,
+                status=status_for(window=window, submitted_at=submitted_at, now=now),
+                outcome=outcome,
+                late_days_used=late_days,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class SubmissionOverview:
+    assignment: Assignment
+    on_time: list[EffectiveDeadline]
+    in_grace: list[EffectiveDeadline]
+    not_yet: list[EffectiveDeadline]
+    missing: list[EffectiveDeadline]
+    extensions: list[Extension]
+
+
+def submission_overview(assignment: Assignment, *, user, now: datetime | None = None) -> SubmissionOverview:
+    """Who submitted on time, in grace, not yet (or missed it), and who has an extension; a TA limited
+    to sections sees only those sections' students."""
+    now = now or timezone.now()
+    rows = EffectiveDeadline.objects.filter(assignment=assignment).select_related("student")
+    sections = StaffRole.objects.filter(user=user, course_id=assignment.course_id, section__isnull=False)
+    if sections.exists() and not access.is_instructor(user, assignment.course_id):
+        students = Enrolment.objects.filter(section_id__in=sections.values("section_id")).values("user_id")
+        rows = rows.filter(student_id__in=students)
+    Outcome = EffectiveDeadline.Outcome
+    on_time, in_grace, not_yet, missing = [], [], [], []
+    for row in rows.order_by("student__last_name", "student__first_name", "student__username"):
+        if row.last_submitted_at is None:
+            (missing if row.closes_at < now else not_yet).append(row)
+        elif row.outcome == Outcome.SUBMITTED:
+            on_time.append(row)
+        elif row.outcome == Outcome.MISSING:
+            missing.append(row)
+        else:
+            in_grace.append(row)
+    extensions = list(
+        Extension.objects.filter(assignment=assignment, student_id__in=[r.student_id for r in rows])
+        .select_related("student", "granted_by")
+        .order_by("student__username")
+    )
+    return SubmissionOverview(assignment, on_time, in_grace, not_yet, missing, extensions)
+
+
+def user_by_calendar_token(token: str) -> User | None:
+    return User.objects.filter(calendar_token=token, is_active=True).first()
+
+
+def sections_prefetch():
+    return Prefetch("sections", queryset=Section.objects.order_by("code"))

@@ -1,0 +1,1 @@
+"""Writes for the courses app. One module per concept; import from here."""

@@ -1,0 +1,211 @@
+"""Stored effective deadlines: recomputed by tasks, closed by the beat task, read by selectors."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+
+from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission
+from courses.services.windows import Policy, Window, local_days_late, penalty_for, window_for
+
+Outcome = EffectiveDeadline.Outcome
+ACTIVE_STATUSES = (Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED)
+
+
+def outcome_for(*, window: Window, submitted_at: datetime | None, closed: bool) -> str:
+    if submitted_at is None:
+        return Outcome.MISSING if closed else Outcome.PENDING
+    if submitted_at <= window.due_at:
+        return Outcome.SUBMITTED
+    if submitted_at > window.closes_at:
+        return Outcome.MISSING
+    return Outcome.SUBMITTED_LATE if window.grace_ends_at is None else Outcome.SUBMITTED_IN_GRACE
+
+
+def _late_days_used_elsewhere(rows: Iterable[EffectiveDeadline]) -> dict[int, int]:
+    used: dict[int, int] = defaultdict(int)
+    for row in rows:
+        used[row.student_id] += row.late_days_used
+    return used
+
+
+def deadline_recompute(
+    *, assignment_id: int, student_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
+    """Store the effective deadline of every active student (or of `student_ids`) for one assignment.
+
+    Idempotent. When every student shares the course's window (no extension, no late-day bank), the whole
+    class is one UPDATE; the few rows that differ are upserted in one batch. Returns rows written.
+    """
+    now = now or timezone.now()
+    assignment = Assignment.objects.select_related("course").filter(pk=assignment_id).first()
+    if assignment is None:  # deleted before the task ran
+        return 0
+    course = assignment.course
+    policy = Policy.of(course)
+    if assignment.due_at is None:
+        deleted, _ = EffectiveDeadline.objects.filter(assignment=assignment).delete()
+        return deleted
+
+    active = Enrolment.objects.filter(section__course=course, status__in=ACTIVE_STATUSES)
+    if student_ids is not None:
+        active = active.filter(user_id__in=list(student_ids))
+    students = set(active.values_list("user_id", flat=True))
+    # Rows of students who left the course go; their submissions stay.
+    stale = EffectiveDeadline.objects.filter(assignment=assignment).exclude(student_id__in=students)
+    if student_ids is not None:
+        stale = stale.filter(student_id__in=list(student_ids))
+    stale.delete()
+
+    extensions = dict(
+        Extension.objects.filter(assignment=assignment, student_id__in=students).values_list(
+            "student_id", "due_at"
+        )
+    )
+    existing = set(
+        EffectiveDeadline.objects.filter(assignment=assignment, student_id__in=students).values_list(
+            "student_id", flat=True
+        )
+    )
+    individual = set(extensions) | (students - existing)
+    if policy.kind == Course.LatePolicy.LATE_DAYS and assignment.grace_allowed:
+        individual = students  # each student's bank differs
+
+    written = 0
+    shared = students - individual
+    if shared:
+        window = window_for(policy=policy, due_at=assignment.due_at, grace_allowed=assignment.grace_allowed)
+        rows = EffectiveDeadline.objects.filter(assignment=assignment)
+        rows = (
+            rows.exclude(student_id__in=individual)
+            if student_ids is None
+            else rows.filter(student_id__in=shared)
+        )
+        written += _update_shared(rows, window, now)
+    if individual:
+        written += _upsert_individual(assignment, course, policy, individual, extensions, now)
+    return written
+
+
+def _update_shared(rows, window: Window, now: datetime) -> int:
+    """One set-based UPDATE for all students who share the course's window."""
+    closed = window.closes_at < now
+    submitted = Q(last_submitted_at__isnull=False)
+    late_outcome = Outcome.SUBMITTED_LATE if window.grace_ends_at is None else Outcome.SUBMITTED_IN_GRACE
+    whens = [
+        When(submitted & Q(last_submitted_at__lte=window.due_at), then=Value(Outcome.SUBMITTED)),
+        When(submitted & Q(last_submitted_at__lte=window.closes_at), then=Value(late_outcome)),
+        When(submitted, then=Value(Outcome.MISSING)),
+    ]
+    extra = {}
+    if closed:
+        # A window the closing task already recorded stays recorded while it is still in the past.
+        whens.append(When(closed_at__isnull=False, then=Value(Outcome.MISSING)))
+    else:
+        extra["closed_at"] = None  # a due date moved later reopens the window
+    return rows.update(
+        due_at=window.due_at,
+        grace_ends_at=window.grace_ends_at,
+        closes_at=window.closes_at,
+        extension_due_at=None,
+        computed_at=now,
+        outcome=Case(*whens, default=Value(Outcome.PENDING)),
+        **extra,
+    )
+
+
+def _upsert_individual(assignment, course, policy, student_ids, extensions, now) -> int:
+    latest = {}
+    for student_id, submitted_at in (
+        Submission.objects.filter(assignment=assignment, student_id__in=student_ids)
+        .order_by("student_id", "-submitted_at")
+        .values_list("student_id", "submitted_at")
+    ):
+        latest.setdefault(student_id, submitted_at)
+    closed_at = dict(
+        EffectiveDeadline.objects.filter(assignment=assignment, student_id__in=student_ids).values_list(
+            "student_id", "closed_at"
+        )
+    )
+    used_elsewhere: dict[int, int] = {}
+    if policy.kind == Course.LatePolicy.LATE_DAYS:
+        used_elsewhere = _late_days_used_elsewhere(
+            EffectiveDeadline.objects.filter(assignment__course=course, student_id__in=student_ids)
+            .exclude(assignment=assignment)
+            .only("student_id", "late_days_used")
+        )
+    rows = []
+    for student_id in student_ids:
+        window = window_for(
+            policy=policy,
+            due_at=assignment.due_at,
+            grace_allowed=assignment.grace_allowed,
+            extension_due_at=extensions.get(student_id),
+            late_days_available=course.late_day_bank - used_elsewhere.get(student_id, 0),
+        )
+        submitted_at = latest.get(student_id)
+        days_late = local_days_late(window.due_at, submitted_at, policy.zone) if submitted_at else 0
+        in_window = submitted_at is not None and submitted_at <= window.closes_at
+        is_closed = window.closes_at < now
+        rows.append(
+            EffectiveDeadline(
+                student_id=student_id,
+                assignment=assignment,
+                due_at=window.due_at,
+                grace_ends_at=window.grace_ends_at,
+                closes_at=window.closes_at,
+                extension_due_at=window.extension_due_at,
+                last_submitted_at=submitted_at,
+                late_days_used=days_late if in_window and policy.kind == Course.LatePolicy.LATE_DAYS else 0,
+                penalty_percent=penalty_for(policy=policy, days_late=days_late) if in_window else 0,
+                outcome=outcome_for(
+                    window=window,
+                    submitted_at=submitted_at,
+                    closed=is_closed and closed_at.get(student_id) is not None,
+                ),
+                closed_at=closed_at.get(student_id) if is_closed else None,
+                computed_at=now,
+            )
+        )
+    EffectiveDeadline.objects.bulk_create(
+        rows,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["student", "assignment"],
+        update_fields=[
+            "due_at",
+            "grace_ends_at",
+            "closes_at",
+            "extension_due_at",
+            "last_submitted_at",
+            "late_days_used",
+            "penalty_percent",
+            "outcome",
+            "closed_at",
+            "computed_at",
+        ],
+    )
+    return len(rows)
+
+
+def deadline_recompute_course(*, course_id: int, student_ids: Iterable[int] | None = None) -> int:
+    """Every assignment of a course (after a policy or enrolment change)."""
+    ids = list(student_ids) if student_ids is not None else None
+    total = 0
+    for assignment_id in Assignment.objects.filter(course_id=course_id).values_list("id", flat=True):
+        total += deadline_recompute(assignment_id=assignment_id, student_ids=ids)
+    return total
+
+
+@transaction.atomic
+def deadline_close_passed(*, now: datetime | None = None) -> int:
+    """Record the outcome of every window that has passed, exactly once: unsubmitted work becomes
+    "missing" (it counts 0). Returns how many windows were closed by this run."""
+    now = now or timezone.now()
+    passed = EffectiveDeadline.objects.filter(closes_at__lt=now, closed_at__isnull=True)
+    missing = passed.filter(last_submitted_at__isnull=True).update(outcome=Outcome.MISSING, closed_at=now)
+    submitted = passed.update(closed_at=now)
+    return missing + submitted

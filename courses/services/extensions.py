@@ -1,0 +1,73 @@
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from courses import access
+from courses.models import Enrolment, Extension, User
+from courses.services.audit import audit_record
+from portal.errors import PortalError
+from portal.tasking import enqueue_on_commit
+
+
+@transaction.atomic
+def extension_grant(
+    *, acting_user, student_username: str, assignment_id: int, due_at: datetime, dean_reference: str
+) -> Extension:
+    """Give one student a new due time, on the Dean of Students' confirmation.
+
+    No medical detail is asked for or stored: only who granted it, when, the new due time and the
+    reference of the Dean's confirmation. The student's deadline (and any submission already made) is
+    re-evaluated after commit.
+    """
+    assignment = access.access_assignment_as_instructor(acting_user, assignment_id)
+    fields = {}
+    student = User.objects.filter(username=student_username).first()
+    if (
+        student is None
+        or not Enrolment.objects.filter(
+            user=student, section__course=assignment.course, status__in=("enrolled", "waitlisted")
+        ).exists()
+    ):
+        fields["student"] = f"{student_username!r} is not a student of this course; check the username."
+    if assignment.due_at and due_at <= assignment.due_at:
+        fields["due_at"] = "An extension must end after the assignment's own due time."
+    if not dean_reference.strip():
+        fields["dean_reference"] = "Give the reference of the Dean of Students' confirmation."
+    if fields:
+        raise PortalError(next(iter(fields.values())), fields=fields)
+    extension, created = Extension.objects.update_or_create(
+        student=student,
+        assignment=assignment,
+        defaults={
+            "due_at": due_at,
+            "dean_reference": dean_reference.strip(),
+            "granted_by": acting_user,
+            "granted_at": timezone.now(),
+        },
+    )
+    audit_record(
+        actor=acting_user,
+        course=assignment.course,
+        action="extension.grant" if created else "extension.change",
+        target=f"{assignment.code}/{student.username}",
+        due_at=due_at.isoformat(),
+    )
+    from courses.tasks import recompute_deadlines
+
+    enqueue_on_commit(recompute_deadlines, assignment_id=assignment.id, student_ids=[student.id])
+    return extension
+
+
+@transaction.atomic
+def extension_revoke(*, acting_user, extension_id: int) -> None:
+    extension = Extension.objects.select_related("assignment").filter(pk=extension_id).first()
+    if extension is None:
+        raise PortalError("No such extension.", code="not_found")
+    access.access_assignment_as_instructor(acting_user, extension.assignment_id)
+    assignment_id, student_id = extension.assignment_id, extension.student_id
+    extension.delete()
+    audit_record(actor=acting_user, action="extension.revoke", target=f"{assignment_id}/{student_id}")
+    from courses.tasks import recompute_deadlines
+
+    enqueue_on_commit(recompute_deadlines, assignment_id=assignment_id, student_ids=[student_id])

@@ -1,0 +1,165 @@
+"""Submitting work: the window is checked against the rules at the moment of submission, and the
+student's stored deadline row is updated in the same transaction."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from courses import access
+from courses.models import Course, EffectiveDeadline, Enrolment, Extension, Submission, User
+from courses.services.audit import audit_record
+from courses.services.deadlines import outcome_for
+from courses.services.windows import Policy, local_days_late, penalty_for, status_for, window_for
+from courses.timefmt import format_local
+from portal.errors import PermissionDenied, PortalError
+from portal.tasking import enqueue_on_commit
+
+
+def _collaborator_users(*, student, assignment, usernames: list[str] | None) -> list[User]:
+    if usernames is None:
+        raise PortalError(
+            "Declare who you worked with: list their usernames, or send an empty list if you worked alone.",
+            fields={"collaborators": "Required: usernames, or an empty list for none."},
+        )
+    names = sorted({name.strip() for name in usernames if name.strip()})
+    if names and not assignment.collaboration_allowed:
+        raise PortalError(
+            f"{assignment.code} allows no collaboration: submit with an empty collaborator list.",
+            fields={"collaborators": f"{assignment.code} must be your own work alone."},
+        )
+    if student.username in names:
+        raise PortalError(
+            "You do not need to list yourself as a collaborator.",
+            fields={"collaborators": "Remove your own username."},
+        )
+    users = list(
+        User.objects.filter(
+            username__in=names,
+            enrolments__section__course_id=assignment.course_id,
+            enrolments__status__in=(Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED),
+        ).distinct()
+    )
+    unknown = sorted(set(names) - {u.username for u in users})
+    if unknown:
+        raise PortalError(
+            f"Not students of this course: {', '.join(unknown)}. Check the usernames.",
+            fields={"collaborators": f"Unknown in this course: {', '.join(unknown)}."},
+        )
+    return users
+
+
+@transaction.atomic
+def submission_create(
+    *,
+    acting_user,
+    assignment_id: int,
+    file,
+    collaborators: list[str] | None,
+    honor_statement_accepted: bool,
+    now: datetime | None = None,
+) -> tuple[Submission, str]:
+    """Store a submission and return it with the student's new status."""
+    now = now or timezone.now()
+    assignment = access.access_assignment(acting_user, assignment_id)
+    course: Course = assignment.course
+    if access.student_enrolment(acting_user, course.id) is None:
+        raise PermissionDenied("Only the course's students submit work.")
+    if not assignment.accepts_submissions or assignment.due_at is None:
+        raise PortalError(f"{assignment.code} takes no submissions through the portal.", code="not_accepted")
+    if assignment.release_at and now < assignment.release_at:
+        raise PortalError(
+            f"{assignment.code} opens {format_local(assignment.release_at, course.zone)}; submit after that.",
+            code="not_released",
+        )
+    users = _collaborator_users(student=acting_user, assignment=assignment, usernames=collaborators)
+    if file is None:
+        raise PortalError("Attach the file you are submitting.", fields={"file": "A file is required."})
+    if file.size > settings.PORTAL_MAX_SUBMISSION_BYTES:
+        limit = settings.PORTAL_MAX_SUBMISSION_BYTES // (1024 * 1024)
+        raise PortalError(f"The file is larger than {limit} MB; compress it.", fields={"file": "Too large."})
+    if not honor_statement_accepted:
+        raise PortalError(
+            "Confirm the honor statement to submit.",
+            fields={
+                "honor_statement_accepted": "Required: your own work, sources credited, no AI assistants."
+            },
+        )
+
+    policy = Policy.of(course)
+    # Lock the student's row so two submissions at once spend late days once.
+    row = (
+        EffectiveDeadline.objects.select_for_update()
+        .filter(student=acting_user, assignment=assignment)
+        .first()
+    )
+    extension = Extension.objects.filter(student=acting_user, assignment=assignment).first()
+    used_elsewhere = sum(
+        EffectiveDeadline.objects.filter(student=acting_user, assignment__course=course)
+        .exclude(assignment=assignment)
+        .values_list("late_days_used", flat=True)
+    )
+    window = window_for(
+        policy=policy,
+        due_at=assignment.due_at,
+        grace_allowed=assignment.grace_allowed,
+        extension_due_at=extension.due_at if extension else None,
+        late_days_available=course.late_day_bank - used_elsewhere,
+    )
+    if now > window.closes_at:
+        raise PortalError(
+            f"The window for {assignment.code} closed {format_local(window.closes_at, course.zone)}; "
+            "late work counts 0. Only an extension gives more time: ask the Dean of Students to confirm "
+            "your circumstances to the instructor.",
+            code="window_closed",
+            fields={"closes_at": window.closes_at.isoformat()},
+        )
+
+    days_late = local_days_late(window.due_at, now, policy.zone)
+    if days_late == 0:
+        timing = Submission.Timing.ON_TIME
+    elif policy.kind == Course.LatePolicy.GRACE:
+        timing = Submission.Timing.IN_GRACE
+    else:
+        timing = Submission.Timing.LATE
+    submission = Submission.objects.create(
+        student=acting_user,
+        assignment=assignment,
+        file=file,
+        submitted_at=now,
+        timing=timing,
+        honor_statement_accepted=True,
+    )
+    submission.collaborators.set(users)
+
+    late_days = days_late if policy.kind == Course.LatePolicy.LATE_DAYS else 0
+    EffectiveDeadline.objects.update_or_create(
+        student=acting_user,
+        assignment=assignment,
+        defaults={
+            "due_at": window.due_at,
+            "grace_ends_at": window.grace_ends_at,
+            "closes_at": window.closes_at,
+            "extension_due_at": window.extension_due_at,
+            "last_submitted_at": now,
+            "late_days_used": late_days,
+            "penalty_percent": penalty_for(policy=policy, days_late=days_late),
+            "outcome": outcome_for(window=window, submitted_at=now, closed=False),
+            "computed_at": now,
+        },
+    )
+    audit_record(
+        actor=acting_user,
+        course=course,
+        action="submission.create",
+        target=assignment.code,
+        timing=timing,
+        collaborators=[u.username for u in users],
+    )
+    if late_days != (row.late_days_used if row else 0):
+        # The bank changed: the student's other windows grow or shrink.
+        from courses.tasks import recompute_course_deadlines
+
+        enqueue_on_commit(recompute_course_deadlines, course_id=course.id, student_ids=[acting_user.id])
+    return submission, status_for(window=window, submitted_at=now, now=now)

@@ -1,0 +1,113 @@
+"""The submission-window rules, as pure functions of a course's policy and an assignment's due time.
+
+No database access here: services store what these return, selectors and pages show it.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+
+def add_local_days(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """`moment` plus `days` calendar days at the same wall-clock time in `zone`, in UTC.
+
+    "Two days" keeps the local time across a daylight-saving change (Sun 11:59 pm EST → Tue 11:59 pm EDT).
+    A wall time that does not exist (spring forward) or exists twice (fall back) resolves to the later
+    instant, so a student is never given less time than the rule says.
+    """
+    local = moment.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
+    candidates = (local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1))
+    return max(c.astimezone(UTC) for c in candidates)
+
+
+def local_days_late(due_at: datetime, submitted_at: datetime, zone: ZoneInfo) -> int:
+    """Whole local days after `due_at` needed to cover `submitted_at` (0 when on time)."""
+    if submitted_at <= due_at:
+        return 0
+    days = max(1, math.floor((submitted_at - due_at) / timedelta(days=1)))
+    while add_local_days(due_at, days, zone) < submitted_at:
+        days += 1
+    while days > 1 and add_local_days(due_at, days - 1, zone) >= submitted_at:
+        days -= 1
+    return days
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A course's late-work policy, detached from the ORM so it can be computed anywhere."""
+
+    kind: str  # "grace", "late_days" or "penalty" (Course.LatePolicy)
+    zone: ZoneInfo
+    grace_days: int = 2
+    late_days_per_assignment: int = 0
+    penalty_percent_per_day: Decimal = Decimal("0")
+    penalty_floor_percent: Decimal = Decimal("0")
+    penalty_max_days: int = 0
+
+    @classmethod
+    def of(cls, course) -> "Policy":
+        return cls(
+            kind=course.late_policy,
+            zone=course.zone,
+            grace_days=course.grace_days,
+            late_days_per_assignment=course.late_days_per_assignment,
+            penalty_percent_per_day=course.penalty_percent_per_day,
+            penalty_floor_percent=course.penalty_floor_percent,
+            penalty_max_days=course.penalty_max_days,
+        )
+
+
+@dataclass(frozen=True)
+class Window:
+    due_at: datetime
+    grace_ends_at: datetime | None
+    closes_at: datetime
+    extension_due_at: datetime | None
+
+
+def window_for(
+    *,
+    policy: Policy,
+    due_at: datetime,
+    grace_allowed: bool,
+    extension_due_at: datetime | None = None,
+    late_days_available: int = 0,
+) -> Window:
+    """The window of one student for one assignment. An extension moves the due time; the grace
+    window (where the assignment allows one) follows the new due time."""
+    effective_due = extension_due_at or due_at
+    extra_days = 0
+    if grace_allowed:
+        if policy.kind == "grace":
+            extra_days = policy.grace_days
+        elif policy.kind == "late_days":
+            extra_days = max(0, min(policy.late_days_per_assignment, late_days_available))
+        elif policy.kind == "penalty":
+            extra_days = policy.penalty_max_days
+    grace_ends_at = add_local_days(effective_due, extra_days, policy.zone) if extra_days else None
+    return Window(
+        due_at=effective_due,
+        grace_ends_at=grace_ends_at,
+        closes_at=grace_ends_at or effective_due,
+        extension_due_at=extension_due_at,
+    )
+
+
+def penalty_for(*, policy: Policy, days_late: int) -> Decimal:
+    """Percent taken off a submission `days_late` local days late (0 outside the penalty policy)."""
+    if policy.kind != "penalty" or days_late <= 0:
+        return Decimal("0")
+    return min(Decimal("100") - policy.penalty_floor_percent, policy.penalty_percent_per_day * days_late)
+
+
+def status_for(*, window: Window, submitted_at: datetime | None, now: datetime) -> str:
+    """The student-facing status: open, grace, closed, submitted or submitted_in_grace."""
+    if submitted_at is not None:
+        return "submitted" if submitted_at <= window.due_at else "submitted_in_grace"
+    if now <= window.due_at:
+        return "open"
+    if now <= window.closes_at:
+        return "grace"
+    return "closed"

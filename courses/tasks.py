@@ -1,0 +1,28 @@
+"""Thin Celery tasks: fetch by id, call a service. All are idempotent and acknowledged late, so a
+killed worker's task runs again and changes nothing the second time."""
+
+from celery import shared_task
+
+from courses.services import deadlines, reminders
+
+TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "max_retries": 3}
+
+
+@shared_task(**TASK_OPTIONS)
+def recompute_deadlines(assignment_id: int, student_ids: list[int] | None = None) -> int:
+    return deadlines.deadline_recompute(assignment_id=assignment_id, student_ids=student_ids)
+
+
+@shared_task(**TASK_OPTIONS)
+def recompute_course_deadlines(course_id: int, student_ids: list[int] | None = None) -> int:
+    return deadlines.deadline_recompute_course(course_id=course_id, student_ids=student_ids)
+
+
+@shared_task(**TASK_OPTIONS)
+def close_passed_windows() -> int:
+    return deadlines.deadline_close_passed()
+
+
+@shared_task(**TASK_OPTIONS)
+def send_deadline_reminders() -> int:
+    return reminders.reminders_send_due()

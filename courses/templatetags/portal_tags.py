@@ -1,0 +1,32 @@
+from django import template
+from django.utils.html import format_html
+
+from courses.timefmt import format_local
+
+register = template.Library()
+
+STATUS_LABELS = {
+    "open": "Open",
+    "grace": "In grace period",
+    "closed": "Closed",
+    "submitted": "Submitted",
+    "submitted_in_grace": "Submitted in grace",
+}
+
+
+@register.simple_tag
+def when(moment, course):
+    """A time in the course's zone with its offset; the page script adds the browser's zone."""
+    if moment is None:
+        return "—"
+    return format_html(
+        '<time datetime="{}" data-zone="{}">{}</time>',
+        moment.isoformat(),
+        course.time_zone,
+        format_local(moment, course.zone),
+    )
+
+
+@register.simple_tag
+def status_badge(status):
+    return format_html('<span class="badge {}">{}</span>', status, STATUS_LABELS.get(status, status))

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from courses import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("courses/<int:course_id>/", views.course_info, name="course-info"),
+    path("courses/<int:course_id>/staff/", views.staff_course, name="staff-course"),
+    path("deadlines/", views.my_deadlines, name="my-deadlines"),
+    path(
+        "assignments/<int:assignment_id>/submissions/", views.assignment_overview, name="assignment-overview"
+    ),
+    path("account/", views.account, name="account"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
+]

@@ -1,0 +1,143 @@
+"""HTML pages. They read through selectors and write through the REST API from static/js/portal.js."""
+
+from datetime import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from courses import access, selectors
+from courses.models import Course
+from portal.errors import PortalError
+
+
+def _course_or_404(user, course_id: int) -> Course:
+    try:
+        return access.access_course(user, course_id)
+    except PortalError as exc:
+        raise Http404(exc.detail) from exc
+
+
+@login_required
+def home(request):
+    me = selectors.me_summary(request.user)
+    courses = list(selectors.courses_for_user(request.user))
+    deadlines = [
+        row for row in selectors.deadlines_for_student(request.user) if row.status in ("open", "grace")
+    ]
+    staff_course_ids = {r["course_id"] for r in me["staff_roles"]}
+    return render(
+        request,
+        "courses/home.html",
+        {
+            "me": me,
+            "courses": courses,
+            "upcoming": deadlines[:5],
+            "staff_courses": [c for c in courses if c.id in staff_course_ids],
+            "is_instructor": "instructor" in me["roles"],
+            "is_ta": "ta" in me["roles"],
+        },
+    )
+
+
+@login_required
+def course_info(request, course_id: int):
+    course = _course_or_404(request.user, course_id)
+    info = selectors.course_information(course)
+    enrolment = access.student_enrolment(request.user, course.id)
+    return render(request, "courses/course_info.html", {**info, "enrolment": enrolment})
+
+
+@login_required
+def my_deadlines(request):
+    now = timezone.now()
+    rows = selectors.deadlines_for_student(request.user, now=now)
+    return render(request, "courses/deadlines.html", {"rows": rows, "now": now})
+
+
+@login_required
+def assignment_overview(request, assignment_id: int):
+    try:
+        assignment = access.access_assignment_as_staff(request.user, assignment_id)
+    except PortalError as exc:
+        raise Http404(exc.detail) from exc
+    overview = selectors.submission_overview(assignment, user=request.user)
+    return render(
+        request,
+        "courses/assignment_overview.html",
+        {"o": overview, "assignment": assignment, "course": assignment.course, "now": timezone.now()},
+    )
+
+
+@login_required
+def staff_course(request, course_id: int):
+    try:
+        course = access.access_course_as_staff(request.user, course_id)
+    except PortalError as exc:
+        raise Http404(exc.detail) from exc
+    return render(
+        request,
+        "courses/staff_course.html",
+        {
+            "course": course,
+            "assignments": selectors.assignments_for_course(course.id),
+            "sections": selectors.sections_for_course(course),
+            "is_instructor": access.is_instructor(request.user, course.id),
+        },
+    )
+
+
+@login_required
+def account(request):
+    me = selectors.me_summary(request.user)
+    return render(
+        request,
+        "courses/account.html",
+        {"me": me, "calendar_url": request.build_absolute_uri(me["calendar_url"])},
+    )
+
+
+def calendar_feed(request, token: str):
+    """The student's deadlines as RFC 5545, at a secret address the student can revoke."""
+    user = selectors.user_by_calendar_token(token)
+    if user is None:
+        raise Http404(
+            "This calendar address was revoked or never existed; copy the new one from your account page."
+        )
+    cal = Calendar()
+    cal.add("prodid", "-//Course portal//deadlines//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", "Course deadlines")
+    stamp = timezone.now()
+    for row in selectors.deadlines_for_student(user, now=stamp):
+        zone = row.course.zone
+        label = f"{row.assignment.code} due" + (" (extension)" if row.extension_due_at else "")
+        cal.add_component(_event(row, "due", label, row.due_at.astimezone(zone), stamp))
+        if row.grace_ends_at:
+            cal.add_component(
+                _event(
+                    row,
+                    "grace",
+                    f"{row.assignment.code} grace period ends",
+                    row.grace_ends_at.astimezone(zone),
+                    stamp,
+                )
+            )
+    cal.add_missing_timezones()  # VTIMEZONE blocks for every TZID used, so clients show local times
+    response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _event(row, kind: str, summary: str, at: datetime, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", f"{row.assignment.id}-{kind}-{row.assignment.course_id}@course-portal")
+    event.add("summary", summary)
+    event.add("dtstart", at)
+    event.add("dtend", at)
+    event.add("dtstamp", stamp)
+    event.add("description", f"{row.assignment.title} — {row.course.code}")
+    return event

@@ -1,0 +1,66 @@
+"""API-wide pieces: the error shape and pagination."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from portal.errors import PortalError
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _flatten(errors, prefix: str = "") -> dict[str, str]:
+    """Turn DRF's nested error structure into {"field.sub": "message"}."""
+    flat: dict[str, str] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(errors, list):
+        if all(not isinstance(item, dict | list) for item in errors):
+            flat[prefix or "non_field_errors"] = " ".join(str(item) for item in errors)
+        else:
+            for index, item in enumerate(errors):
+                flat.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        flat[prefix or "non_field_errors"] = str(errors)
+    return flat
+
+
+def _first_code(detail) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_code(value)
+    if isinstance(detail, list) and detail:
+        return _first_code(detail[0])
+    return getattr(detail, "code", None) or "invalid"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, PortalError):
+        return Response(
+            {"detail": exc.detail, "code": exc.code, "fields": exc.fields}, status=exc.status_code
+        )
+    if isinstance(exc, DjangoValidationError):
+        fields = {k: " ".join(v) for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {}
+        exc = exceptions.ValidationError(fields or {"non_field_errors": exc.messages})
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = next(iter(fields.items()))
+        detail = first[1] if first[0] == "non_field_errors" else f"{first[0]}: {first[1]}"
+        response.data = {"detail": detail, "code": _first_code(exc.detail), "fields": fields}
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = {"detail": str(detail), "code": code, "fields": {}}
+    return response

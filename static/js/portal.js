@@ -1,0 +1,108 @@
+// Progressive enhancement for the portal's pages: local times, countdowns, and forms that post to the
+// REST API (the same write path other programs use). Pages read fine without it.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+  function formatIn(date, zone) {
+    return new Intl.DateTimeFormat(undefined, {
+      weekday: "short", month: "short", day: "numeric", year: "numeric",
+      hour: "numeric", minute: "2-digit", timeZone: zone, timeZoneName: "short",
+    }).format(date);
+  }
+
+  function showLocalTimes(root) {
+    root.querySelectorAll("time[data-zone]").forEach(function (el) {
+      if (el.dataset.localShown) return;
+      el.dataset.localShown = "1";
+      const zone = el.dataset.zone;
+      if (!browserZone || browserZone === zone) return;
+      const span = document.createElement("span");
+      span.className = "local-time";
+      span.textContent = "Your time: " + formatIn(new Date(el.getAttribute("datetime")), browserZone);
+      el.insertAdjacentElement("afterend", span);
+    });
+  }
+
+  function describe(ms) {
+    const minutes = Math.floor(Math.abs(ms) / 60000);
+    const d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
+    const parts = [];
+    if (d) parts.push(d + " d");
+    if (d || h) parts.push(h + " h");
+    parts.push(m + " min");
+    return parts.join(" ");
+  }
+
+  function tickCountdowns() {
+    const now = Date.now();
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      const target = new Date(el.dataset.countdown).getTime();
+      const left = target - now;
+      el.textContent = left > 0 ? describe(left) + " left" : "passed " + describe(left) + " ago";
+    });
+  }
+
+  function showErrors(form, body) {
+    const box = form.querySelector("[data-errors]");
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    const fields = (body && body.fields) || {};
+    Object.keys(fields).forEach(function (name) {
+      const input = form.querySelector("[name='" + name + "']");
+      if (input) input.setAttribute("aria-invalid", "true");
+    });
+    if (box) {
+      box.hidden = false;
+      box.textContent = (body && body.detail) || "Something went wrong. Reload the page and try again.";
+      box.focus();
+    }
+  }
+
+  function wireForms(root) {
+    root.querySelectorAll("form[data-api]").forEach(function (form) {
+      form.addEventListener("submit", async function (event) {
+        event.preventDefault();
+        const button = form.querySelector("[type=submit]");
+        if (button) button.setAttribute("aria-busy", "true");
+        try {
+          const response = await fetch(form.dataset.api, {
+            method: form.dataset.method || "POST",
+            body: new FormData(form),
+            headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+            credentials: "same-origin",
+          });
+          const body = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
+          if (!response.ok) {
+            showErrors(form, body);
+            return;
+          }
+          const ok = form.querySelector("[data-success]");
+          if (ok) {
+            ok.hidden = false;
+            ok.textContent = form.dataset.successText || "Done.";
+          }
+          if (form.dataset.reload !== "false") window.setTimeout(function () { window.location.reload(); }, 600);
+        } catch (error) {
+          showErrors(form, { detail: "The portal could not be reached. Check your connection and try again." });
+        } finally {
+          if (button) button.removeAttribute("aria-busy");
+        }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showLocalTimes(document);
+    tickCountdowns();
+    window.setInterval(tickCountdowns, 30000);
+    wireForms(document);
+  });
+})();
