@@ -5,3 +5,7 @@ from .base import env_bool
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"  # noqa: F405
+
+# Serve static files from the app folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

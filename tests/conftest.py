@@ -1,0 +1,183 @@
+"""Shared fixtures: a two-section course like the demo, API clients, and a real Celery worker."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from courses.models import Course, Enrolment, Section, StaffRole, User
+from courses.services.deadlines import deadline_recompute
+from tests.factories import (
+    AssignmentFactory,
+    CourseFactory,
+    EnrolmentFactory,
+    SectionFactory,
+    StaffRoleFactory,
+    UserFactory,
+    eastern,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class World:
+    """A small Deep Learning course: CS 4644 and CS 7643-A, staff, students, two assignments."""
+
+    course: Course
+    ug_section: Section
+    gr_section: Section
+    instructor: User
+    ta: User
+    ug1: User
+    ug2: User
+    gr1: User
+    other_course: Course
+    other_ta: User
+    other_student: User
+
+    def recompute(self):
+        for assignment in self.course.assignments.all():
+            deadline_recompute(assignment_id=assignment.id)
+
+
+@pytest.fixture
+def world(db) -> World:
+    course = CourseFactory(code="CS 4644 / CS 7643-A")
+    ug_section = SectionFactory(course=course, code="CS 4644", level=Section.Level.UNDERGRADUATE)
+    gr_section = SectionFactory(course=course, code="CS 7643-A", level=Section.Level.GRADUATE)
+    instructor = UserFactory(username="instructor")
+    ta = UserFactory(username="ta1")
+    StaffRoleFactory(user=instructor, course=course, role=StaffRole.Role.INSTRUCTOR)
+    StaffRoleFactory(user=ta, course=course, role=StaffRole.Role.TA)
+    ug1 = EnrolmentFactory(user=UserFactory(username="ug1"), section=ug_section).user
+    ug2 = EnrolmentFactory(user=UserFactory(username="ug2"), section=ug_section).user
+    gr1 = EnrolmentFactory(user=UserFactory(username="gr1"), section=gr_section).user
+    AssignmentFactory(
+        course=course,
+        code="PS0",
+        title="Problem set 0",
+        category="preparation",
+        weight=0,
+        due_at=eastern(2023, 1, 15),
+        grace_allowed=False,
+        collaboration_allowed=False,
+        counts_toward_grade=False,
+    )
+    AssignmentFactory(course=course, code="HW1", due_at=eastern(2023, 2, 12))
+    other_course = CourseFactory(code="CS 9999")
+    other_section = SectionFactory(course=other_course, code="CS 9999-A")
+    other_ta = StaffRoleFactory(user=UserFactory(username="other_ta"), course=other_course).user
+    other_student = EnrolmentFactory(user=UserFactory(username="other_student"), section=other_section).user
+    w = World(
+        course, ug_section, gr_section, instructor, ta, ug1, ug2, gr1, other_course, other_ta, other_student
+    )
+    w.recompute()
+    return w
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` signs in with a token like another program would."""
+
+    class Client(APIClient):
+        def as_user(self, user):
+            self.force_authenticate(user=user)
+            return self
+
+    return Client()
+
+
+# ---- a real Celery worker on Redis ------------------------------------------------------------------
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """Start `celery worker` against Redis and the test database; tasks leave this process for real.
+
+    Skipped when REDIS_URL is not set (the zero-setup SQLite run); CI always sets it.
+    """
+    from django.db import connection
+
+    from portal.celery import app
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must set REDIS_URL: the worker tests are required there.")
+        pytest.skip("REDIS_URL is not set: no real worker to test against.")
+    if connection.vendor != "postgresql":
+        pytest.skip("A separate worker process needs a shared database server (PostgreSQL).")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_CONN_MAX_AGE": "0",
+        "REDIS_URL": redis_url,
+    }
+    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+    proc = subprocess.Popen(
+        [
+            celery,
+            "-A",
+            "portal",
+            "worker",
+            "--pool=solo",
+            "--loglevel=warning",
+            "-Q",
+            queue,
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = redis_url
+    app.conf.task_default_queue = queue
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if app.control.ping(timeout=1.0, destination=None):
+                    break
+            except Exception:
+                time.sleep(0.5)
+        else:
+            pytest.fail("The Celery worker did not answer a ping within 60 s.")
+        yield app
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = old
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until `predicate()` is truthy (for effects of a real worker)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture
+def enrol():
+    def make(user, section, status=Enrolment.Status.ENROLLED, **kwargs):
+        return EnrolmentFactory(user=user, section=section, status=status, **kwargs)
+
+    return make
