@@ -206,7 +206,14 @@ class AssignmentOut(serializers.ModelSerializer):
 class AssignmentIn(serializers.Serializer):
     code = serializers.CharField(max_length=32)
     title = serializers.CharField(max_length=200)
-    category = serializers.ChoiceField(choices=Assignment.Category.choices)
+    category = serializers.ChoiceField(
+        choices=Assignment.Category.choices,
+        error_messages={
+            "invalid_choice": '"{input}" is not a category; use one of: '
+            + ", ".join(Assignment.Category.values)
+            + "."
+        },
+    )
     points = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=0, required=False)
     weight = serializers.DecimalField(
         max_digits=6, decimal_places=3, min_value=0, max_value=100, required=False
@@ -275,7 +282,7 @@ def _validated(serializer_class, data, **kwargs) -> dict:
 class SubmissionIn(serializers.Serializer):
     file = serializers.FileField()
     collaborators = serializers.ListField(
-        child=serializers.CharField(max_length=150),
+        child=serializers.CharField(max_length=150, allow_blank=True),  # a form's empty text field
         allow_empty=True,
         required=False,
         help_text="Usernames you worked with; an empty list declares you worked alone. Required.",
@@ -313,6 +320,8 @@ class SubmissionCreateView(APIView):
             "1",
         ):
             collaborators = _collaborator_list(request)
+            if not collaborators and hasattr(request.data, "getlist"):
+                collaborators = None  # a form's blank text field declares nothing; "I worked alone" does
         data = _validated(SubmissionIn, request.data)
         if data.get("collaborators_none"):
             collaborators = collaborators or []

@@ -7,6 +7,7 @@ from portal.token_api import TokenView
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("courses.api_urls")),
+    path("", include("grading.api_urls")),
 ]
 
 urlpatterns = [
@@ -16,4 +17,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("courses.urls")),
+    path("", include("grading.urls")),
 ]

@@ -76,7 +76,10 @@ def window_for(
     late_days_available: int = 0,
 ) -> Window:
     """The window of one student for one assignment. An extension moves the due time; the grace
-    window (where the assignment allows one) follows the new due time."""
+    window (where the assignment allows one) follows the new due time. An extension only ever adds time:
+    if the assignment's own due time later moves past it, the student keeps the class's window."""
+    if extension_due_at is not None and extension_due_at <= due_at:
+        extension_due_at = None
     effective_due = extension_due_at or due_at
     extra_days = 0
     if grace_allowed:

@@ -130,6 +130,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "close-passed-windows": {"task": "courses.tasks.close_passed_windows", "schedule": 60.0},
     "send-deadline-reminders": {"task": "courses.tasks.send_deadline_reminders", "schedule": 300.0},
+    "release-scheduled-grades": {"task": "grading.tasks.release_scheduled_grades", "schedule": 60.0},
 }
 
 if REDIS_URL:

@@ -66,17 +66,34 @@
     }
   }
 
+  // Forms marked data-json send JSON; "scores.12" becomes {"scores": {"12": ...}}; empty fields are left out.
+  function jsonBody(form) {
+    const body = {};
+    new FormData(form).forEach(function (value, name) {
+      if (name === "csrfmiddlewaretoken" || value === "") return;
+      const path = name.split(".");
+      let target = body;
+      path.slice(0, -1).forEach(function (key) { target = target[key] = target[key] || {}; });
+      target[path[path.length - 1]] = value;
+    });
+    return JSON.stringify(body);
+  }
+
   function wireForms(root) {
     root.querySelectorAll("form[data-api]").forEach(function (form) {
+      if (form.dataset.wired) return;
+      form.dataset.wired = "1";
       form.addEventListener("submit", async function (event) {
         event.preventDefault();
         const button = form.querySelector("[type=submit]");
         if (button) button.setAttribute("aria-busy", "true");
         try {
+          const headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
+          if ("json" in form.dataset) headers["Content-Type"] = "application/json";
           const response = await fetch(form.dataset.api, {
             method: form.dataset.method || "POST",
-            body: new FormData(form),
-            headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+            body: "json" in form.dataset ? jsonBody(form) : new FormData(form),
+            headers: headers,
             credentials: "same-origin",
           });
           const body = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;

@@ -17,6 +17,7 @@ from django.utils import timezone
 from courses.models import Assignment, Course, Enrolment, Section, StaffRole, Term, User
 from courses.services.enrolments import enrolment_set
 from courses.tasks import recompute_deadlines
+from grading.demo import seed_grades
 from portal.tasking import enqueue_on_commit
 
 PASSWORD = "portal-demo"
@@ -117,6 +118,8 @@ class Command(BaseCommand):
             course = self._course(shift)
             self._people(course)
             self._assignments(course, shift)
+        with transaction.atomic():
+            seed_grades(course, shift)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo course ready: {course} — sign in as instructor, ta1, ug1 or gr1 with password {PASSWORD!r}."

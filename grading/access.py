@@ -1,0 +1,69 @@
+"""Who may see which grades and regrade requests. Objects outside a user's reach are "not found"."""
+
+from django.db.models import Q
+
+from courses.models import Enrolment, StaffRole
+from grading.models import Grade, RegradeRequest
+from portal.errors import ObjectNotFound
+
+
+def staff_scope_q(user, *, grade_prefix: str = "") -> Q:
+    """Rows of grades a staff member may see: whole courses they staff, or only their sections' students."""
+    p = grade_prefix
+    roles = StaffRole.objects.filter(user=user)
+    whole = roles.filter(Q(section__isnull=True) | Q(role=StaffRole.Role.INSTRUCTOR)).values("course_id")
+    sectioned = roles.filter(section__isnull=False, role=StaffRole.Role.TA)
+    return Q(**{f"{p}assignment__course_id__in": whole}) | Q(
+        **{
+            f"{p}assignment__course_id__in": sectioned.values("course_id"),
+            f"{p}student_id__in": Enrolment.objects.filter(
+                section_id__in=sectioned.values("section_id")
+            ).values("user_id"),
+        }
+    )
+
+
+def grades_visible_to(user):
+    own_released = Q(student=user, released_at__isnull=False)
+    return Grade.objects.filter(staff_scope_q(user) | own_released)
+
+
+def requests_visible_to(user):
+    own = Q(student=user)
+    return RegradeRequest.objects.filter(staff_scope_q(user, grade_prefix="grade__") | own)
+
+
+def is_grade_staff(user, grade: Grade) -> bool:
+    return Grade.objects.filter(staff_scope_q(user), pk=grade.pk).exists()
+
+
+def access_grade(user, grade_id: int) -> Grade:
+    grade = (
+        grades_visible_to(user).filter(pk=grade_id).select_related("assignment__course", "student").first()
+    )
+    if grade is None:
+        raise ObjectNotFound("No such grade among the ones you can see.")
+    return grade
+
+
+def access_grade_as_staff(user, grade_id: int) -> Grade:
+    grade = (
+        Grade.objects.filter(staff_scope_q(user), pk=grade_id)
+        .select_related("assignment__course", "student")
+        .first()
+    )
+    if grade is None:
+        raise ObjectNotFound("No such grade among the courses you staff.")
+    return grade
+
+
+def access_request(user, request_id: int) -> RegradeRequest:
+    request = (
+        requests_visible_to(user)
+        .filter(pk=request_id)
+        .select_related("grade__assignment__course", "question", "student")
+        .first()
+    )
+    if request is None:
+        raise ObjectNotFound("No such regrade request among the ones you can see.")
+    return request

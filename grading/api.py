@@ -1,0 +1,295 @@
+"""REST endpoints for grades, grade history, releases and regrade requests."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from courses.api import ERROR, AssignmentRef
+from grading import access, selectors
+from grading.filters import GradeFilter, RegradeRequestFilter
+from grading.services import grades, regrades
+
+# ---- grades ------------------------------------------------------------------------------------------
+
+
+class ScoreOut(serializers.Serializer):
+    question = serializers.IntegerField(source="question.id")
+    label = serializers.CharField(source="question.label")
+    points = serializers.DecimalField(max_digits=7, decimal_places=2, source="question.points")
+    score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
+
+
+class GradeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    student = serializers.CharField(source="student.username")
+    student_name = serializers.CharField(source="student.display_name")
+    assignment = AssignmentRef()
+    scores = serializers.SerializerMethodField()
+    total = serializers.SerializerMethodField()
+    points_possible = serializers.SerializerMethodField()
+    released_at = serializers.DateTimeField(allow_null=True)
+    regrade_deadline = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(ScoreOut(many=True))
+    def get_scores(self, grade) -> list[dict]:
+        return ScoreOut(selectors.score_lines(grade), many=True).data
+
+    def get_total(self, grade) -> str:
+        return f"{selectors.grade_total(grade)[0]:.2f}"
+
+    def get_points_possible(self, grade) -> str:
+        return f"{selectors.grade_total(grade)[1]:.2f}"
+
+
+class GradeListView(generics.ListAPIView):
+    """Staff: grades of the students they may see. Students: their own released grades."""
+
+    serializer_class = GradeOut
+    filterset_class = GradeFilter
+
+    def get_queryset(self):
+        return selectors.grades_for_user(self.request.user)
+
+    @extend_schema(tags=["grades"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ScoresField(serializers.DictField):
+    """{"<question id>": score, ...}"""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            child=serializers.DecimalField(max_digits=7, decimal_places=2, min_value=0),
+            allow_empty=False,
+            help_text='{"<question id>": score, ...}',
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return {int(key): score for key, score in value.items()}
+        except ValueError:
+            raise serializers.ValidationError("Keys are question ids (numbers).") from None
+
+
+class GradeIn(serializers.Serializer):
+    scores = ScoresField()
+    reason = serializers.CharField(max_length=2000, help_text="Why the score changes; kept in the history.")
+
+
+class GradeCreateIn(serializers.Serializer):
+    student = serializers.CharField(max_length=150, help_text="The student's username.")
+    scores = ScoresField()
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class GradeDetailView(APIView):
+    @extend_schema(responses={200: GradeOut, 404: ERROR}, tags=["grades"])
+    def get(self, request, grade_id: int):
+        grade = access.access_grade(request.user, grade_id)
+        return Response(GradeOut(_reload(grade.id)).data)
+
+    @extend_schema(request=GradeIn, responses={200: GradeOut, 400: ERROR, 404: ERROR}, tags=["grades"])
+    def patch(self, request, grade_id: int):
+        """Change scores (staff); a `reason` is required and kept in the grade's history."""
+        data = _validated(GradeIn, request.data)
+        grade = grades.grade_update(
+            acting_user=request.user, grade_id=grade_id, scores=data["scores"], reason=data["reason"]
+        )
+        return Response(GradeOut(_reload(grade.id)).data)
+
+
+class AssignmentGradeEntryView(APIView):
+    @extend_schema(request=GradeCreateIn, responses={200: GradeOut, 400: ERROR, 404: ERROR}, tags=["grades"])
+    def post(self, request, assignment_id: int):
+        """Enter scores for one student (staff); creates the grade when it does not exist yet."""
+        data = _validated(GradeCreateIn, request.data)
+        grade = grades.grade_enter(
+            acting_user=request.user,
+            assignment_id=assignment_id,
+            student_username=data["student"],
+            scores=data["scores"],
+            reason=data.get("reason", ""),
+        )
+        return Response(GradeOut(_reload(grade.id)).data)
+
+
+def _reload(grade_id: int):
+    return selectors.grade_with_scores(grade_id)
+
+
+class GradeChangeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    question = serializers.CharField(source="question.label")
+    old_score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
+    new_score = serializers.DecimalField(max_digits=7, decimal_places=2)
+    changed_by = serializers.CharField(source="changed_by.username")
+    changed_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    source = serializers.CharField()
+
+
+class GradeHistoryView(APIView):
+    @extend_schema(responses={200: GradeChangeOut(many=True), 404: ERROR}, tags=["grades"])
+    def get(self, request, grade_id: int):
+        """Every score change of a grade: who, when, old, new, why (staff, and the student for their own)."""
+        grade = access.access_grade(request.user, grade_id)
+        return Response(GradeChangeOut(selectors.grade_history(grade), many=True).data)
+
+
+class ReleaseIn(serializers.Serializer):
+    at = serializers.DateTimeField(required=False, allow_null=True, help_text="Empty: release now.")
+
+
+class ReleaseOut(serializers.Serializer):
+    assignment = serializers.IntegerField(source="assignment_id")
+    scheduled_for = serializers.DateTimeField()
+    released_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReleaseGradesView(APIView):
+    @extend_schema(
+        request=ReleaseIn, responses={200: ReleaseOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["grades"]
+    )
+    def post(self, request, assignment_id: int):
+        """Release the assignment's grades now, or at `at` (instructors). The regrade window starts then."""
+        data = _validated(ReleaseIn, request.data)
+        release = grades.grades_release(
+            acting_user=request.user, assignment_id=assignment_id, at=data.get("at")
+        )
+        return Response(ReleaseOut(release).data)
+
+
+# ---- regrade requests --------------------------------------------------------------------------------
+
+
+class RegradeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    grade = serializers.IntegerField(source="grade_id")
+    assignment = AssignmentRef(source="grade.assignment")
+    question = serializers.IntegerField(source="question_id")
+    question_label = serializers.CharField(source="question.label")
+    student = serializers.CharField(source="student.username")
+    section = serializers.CharField(source="section_code", allow_null=True, default=None)
+    justification = serializers.CharField()
+    state = serializers.CharField()
+    is_appeal = serializers.BooleanField()
+    appeal_of = serializers.IntegerField(source="appeal_of_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    claimed_by = serializers.CharField(source="claimed_by.username", allow_null=True, default=None)
+    resolved_by = serializers.CharField(source="resolved_by.username", allow_null=True, default=None)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    old_score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
+    new_score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
+    response = serializers.CharField()
+
+
+class RegradeIn(serializers.Serializer):
+    grade = serializers.IntegerField()
+    question = serializers.IntegerField()
+    justification = serializers.CharField(max_length=5000)
+
+
+class ResolveIn(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["accepted", "rejected"])
+    new_score = serializers.DecimalField(
+        max_digits=7, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    response = serializers.CharField(max_length=5000)
+
+
+class AppealIn(serializers.Serializer):
+    justification = serializers.CharField(max_length=5000)
+
+
+class RegradeListView(generics.ListAPIView):
+    """Staff: the queue of the courses (and sections) they staff, oldest first. Students: their own."""
+
+    serializer_class = RegradeOut
+    filterset_class = RegradeRequestFilter
+
+    def get_queryset(self):
+        return selectors.regrade_requests_for_user(self.request.user)
+
+    @extend_schema(tags=["regrades"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=RegradeIn, responses={201: RegradeOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["regrades"]
+    )
+    def post(self, request):
+        """Ask for a regrade of one question, within the window after the grade's release."""
+        data = _validated(RegradeIn, request.data)
+        made = regrades.regrade_request_create(
+            acting_user=request.user,
+            grade_id=data["grade"],
+            question_id=data["question"],
+            justification=data["justification"],
+        )
+        return Response(RegradeOut(_request(request.user, made.id)).data, status=status.HTTP_201_CREATED)
+
+
+def _request(user, request_id: int):
+    return selectors.regrade_requests_for_user(user).get(pk=request_id)
+
+
+class RegradeDetailView(APIView):
+    @extend_schema(responses={200: RegradeOut, 404: ERROR}, tags=["regrades"])
+    def get(self, request, request_id: int):
+        access.access_request(request.user, request_id)
+        return Response(RegradeOut(_request(request.user, request_id)).data)
+
+
+class RegradeClaimView(APIView):
+    @extend_schema(
+        request=None, responses={200: RegradeOut, 403: ERROR, 404: ERROR, 409: ERROR}, tags=["regrades"]
+    )
+    def post(self, request, request_id: int):
+        regrades.regrade_request_claim(acting_user=request.user, request_id=request_id)
+        return Response(RegradeOut(_request(request.user, request_id)).data)
+
+
+class RegradeResolveView(APIView):
+    @extend_schema(
+        request=ResolveIn,
+        responses={200: RegradeOut, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        tags=["regrades"],
+    )
+    def post(self, request, request_id: int):
+        data = _validated(ResolveIn, request.data)
+        regrades.regrade_request_resolve(
+            acting_user=request.user,
+            request_id=request_id,
+            decision=data["decision"],
+            new_score=data.get("new_score"),
+            response=data["response"],
+        )
+        return Response(RegradeOut(_request(request.user, request_id)).data)
+
+
+class RegradeWithdrawView(APIView):
+    @extend_schema(request=None, responses={200: RegradeOut, 404: ERROR, 409: ERROR}, tags=["regrades"])
+    def post(self, request, request_id: int):
+        regrades.regrade_request_withdraw(acting_user=request.user, request_id=request_id)
+        return Response(RegradeOut(_request(request.user, request_id)).data)
+
+
+class RegradeAppealView(APIView):
+    @extend_schema(request=AppealIn, responses={201: RegradeOut, 400: ERROR, 404: ERROR}, tags=["regrades"])
+    def post(self, request, request_id: int):
+        """Appeal a resolved request once, to the instructor."""
+        data = _validated(AppealIn, request.data)
+        appeal = regrades.regrade_request_appeal(
+            acting_user=request.user, request_id=request_id, justification=data["justification"]
+        )
+        return Response(RegradeOut(_request(request.user, appeal.id)).data, status=status.HTTP_201_CREATED)
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -1,0 +1,39 @@
+"""Query-string filters (django-filter) for the grade list and the regrade queue."""
+
+from datetime import timedelta
+
+import django_filters
+from django.utils import timezone
+
+from courses.models import Enrolment
+from grading.models import Grade, RegradeRequest
+
+
+class GradeFilter(django_filters.FilterSet):
+    assignment = django_filters.NumberFilter(field_name="assignment_id")
+    student = django_filters.CharFilter(field_name="student__username")
+    released = django_filters.BooleanFilter(field_name="released_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Grade
+        fields = ["assignment", "student", "released"]
+
+
+class RegradeRequestFilter(django_filters.FilterSet):
+    assignment = django_filters.NumberFilter(field_name="grade__assignment_id", label="Assignment")
+    question = django_filters.NumberFilter(field_name="question_id", label="Question")
+    section = django_filters.NumberFilter(method="filter_section", label="Section")
+    state = django_filters.ChoiceFilter(choices=RegradeRequest.State.choices, label="State")
+    older_than_hours = django_filters.NumberFilter(
+        method="filter_age", label="Older than (hours)", min_value=0
+    )
+
+    class Meta:
+        model = RegradeRequest
+        fields = ["assignment", "question", "section", "state", "older_than_hours"]
+
+    def filter_section(self, queryset, name, value):
+        return queryset.filter(student_id__in=Enrolment.objects.filter(section_id=value).values("user_id"))
+
+    def filter_age(self, queryset, name, value):
+        return queryset.filter(created_at__lte=timezone.now() - timedelta(hours=float(value)))

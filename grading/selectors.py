@@ -1,0 +1,151 @@
+"""Reads for grades, history and the regrade queue. Query counts do not grow with the data."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+
+from courses.models import Enrolment, StaffRole
+from grading import access
+from grading.models import Grade, GradeChange, Question, RegradeRequest
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    question: Question
+    score: Decimal | None
+
+
+def _question_prefetch():
+    return Prefetch("assignment__questions", queryset=Question.objects.order_by("position", "label"))
+
+
+def grades_for_user(user, *, assignment_id: int | None = None, student_username: str | None = None):
+    """Staff: grades of the students they may see; students: their own released grades."""
+    qs = access.grades_visible_to(user)
+    if assignment_id is not None:
+        qs = qs.filter(assignment_id=assignment_id)
+    if student_username:
+        qs = qs.filter(student__username=student_username)
+    return (
+        qs.select_related("assignment__course", "student")
+        .prefetch_related("scores", _question_prefetch())
+        .order_by("assignment__due_at", "assignment__code", "student__username")
+    )
+
+
+def grade_with_scores(grade_id: int) -> Grade:
+    """One grade with what GradeOut needs, after an access check elsewhere."""
+    return (
+        Grade.objects.select_related("assignment__course", "student")
+        .prefetch_related("scores", _question_prefetch())
+        .get(pk=grade_id)
+    )
+
+
+def score_lines(grade: Grade) -> list[ScoreLine]:
+    """Per-question scores in question order (uses the prefetches of grades_for_user)."""
+    scores = {s.question_id: s.score for s in grade.scores.all()}
+    return [ScoreLine(q, scores.get(q.id)) for q in grade.assignment.questions.all()]
+
+
+def grade_total(grade: Grade) -> tuple[Decimal, Decimal]:
+    lines = score_lines(grade)
+    return sum((line.score or Decimal(0) for line in lines), Decimal(0)), sum(
+        (line.question.points for line in lines), Decimal(0)
+    )
+
+
+def grade_history(grade: Grade):
+    return (
+        GradeChange.objects.filter(grade=grade)
+        .select_related("question", "changed_by")
+        .order_by("changed_at", "id")
+    )
+
+
+def _section_code_subquery():
+    return Subquery(
+        Enrolment.objects.filter(
+            user_id=OuterRef("student_id"), section__course_id=OuterRef("grade__assignment__course_id")
+        )
+        .exclude(status=Enrolment.Status.DROPPED)
+        .values("section__code")[:1]
+    )
+
+
+def regrade_requests_for_user(user):
+    """Staff see the queue of the courses (and sections) they staff; a student sees their own. Oldest
+    first; narrow it with grading.filters.RegradeRequestFilter."""
+    return (
+        access.requests_visible_to(user)
+        .select_related("grade__assignment__course", "question", "student", "claimed_by", "resolved_by")
+        .annotate(section_code=_section_code_subquery())
+        .order_by("created_at", "id")
+    )
+
+
+def open_counts_by_assignment(user) -> list[dict]:
+    """Open and claimed requests per assignment, for the queue's summary."""
+    return list(
+        access.requests_visible_to(user)
+        .filter(state__in=RegradeRequest.ACTIVE)
+        .values("grade__assignment_id", "grade__assignment__code")
+        .annotate(
+            open=Count("id", filter=Q(state=RegradeRequest.State.OPEN)),
+            claimed=Count("id", filter=Q(state=RegradeRequest.State.CLAIMED)),
+        )
+        .order_by("grade__assignment__code")
+    )
+
+
+def history_for_grades(grade_ids: list[int]) -> dict[int, list[GradeChange]]:
+    history: dict[int, list[GradeChange]] = {}
+    for change in (
+        GradeChange.objects.filter(grade_id__in=grade_ids)
+        .select_related("question", "changed_by")
+        .order_by("changed_at", "id")
+    ):
+        history.setdefault(change.grade_id, []).append(change)
+    return history
+
+
+def grade_grid(user, assignment) -> dict:
+    """Rows of (student, section, grade, scores by question) for the students this staff member sees."""
+    from grading.services.grades import questions_ensure
+
+    questions = questions_ensure(assignment=assignment)
+    enrolments = (
+        Enrolment.objects.filter(section__course_id=assignment.course_id, status=Enrolment.Status.ENROLLED)
+        .select_related("user", "section")
+        .order_by("section__code", "user__last_name", "user__first_name", "user__username")
+    )
+    scoped = access.staff_scope_q(user)
+    sectioned = StaffRole.objects.filter(
+        user=user, course_id=assignment.course_id, section__isnull=False, role=StaffRole.Role.TA
+    ).values_list("section_id", flat=True)
+    whole_course = (
+        StaffRole.objects.filter(user=user, course_id=assignment.course_id)
+        .filter(Q(section__isnull=True) | Q(role=StaffRole.Role.INSTRUCTOR))
+        .exists()
+    )
+    if not whole_course:
+        enrolments = enrolments.filter(section_id__in=list(sectioned))
+    grades = {
+        g.student_id: g
+        for g in Grade.objects.filter(assignment=assignment).filter(scoped).prefetch_related("scores")
+    }
+    rows = []
+    for e in enrolments:
+        grade = grades.get(e.user_id)
+        scores = {s.question_id: s.score for s in grade.scores.all()} if grade else {}
+        rows.append(
+            {
+                "student": e.user,
+                "section": e.section,
+                "grade": grade,
+                "cells": [(q, scores.get(q.id)) for q in questions],
+                "total": sum((v for v in scores.values()), Decimal(0)) if scores else None,
+            }
+        )
+    return {"questions": questions, "rows": rows, "points": sum((q.points for q in questions), Decimal(0))}

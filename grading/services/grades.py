@@ -1,0 +1,214 @@
+"""Entering scores, releasing grades. Every score change writes one GradeChange row."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from courses import access as course_access
+from courses.models import Assignment, Enrolment, User
+from courses.services.audit import audit_record
+from courses.services.windows import add_local_days
+from grading import access
+from grading.models import Grade, GradeChange, GradeRelease, Question, QuestionScore
+from portal.errors import ObjectNotFound, PortalError
+
+
+def questions_ensure(*, assignment: Assignment) -> list[Question]:
+    """An assignment graded without questions gets one question worth all its points."""
+    questions = list(assignment.questions.all())
+    if not questions:
+        questions = [Question.objects.create(assignment=assignment, label="Total", points=assignment.points)]
+    return questions
+
+
+def regrade_deadline_for(*, released_at: datetime, assignment: Assignment) -> datetime:
+    course = assignment.course
+    return add_local_days(released_at, course.regrade_window_days, course.zone)
+
+
+def _check_score(question: Question, score: Decimal) -> None:
+    if score < 0 or score > question.points:
+        raise PortalError(
+            f"{question.label} is worth {question.points} points; enter a score from 0 to {question.points}.",
+            fields={f"scores.{question.id}": f"Between 0 and {question.points}."},
+        )
+
+
+def score_change(
+    *,
+    grade: Grade,
+    question: Question,
+    new_score: Decimal,
+    changed_by,
+    reason: str,
+    source: str,
+    now: datetime,
+) -> GradeChange | None:
+    """Set one question's score and append the history row (nothing when the score is unchanged).
+
+    The caller holds the transaction; this is the only place a score is written.
+    """
+    _check_score(question, new_score)
+    current = QuestionScore.objects.select_for_update().filter(grade=grade, question=question).first()
+    old = current.score if current else None
+    if old == new_score:
+        return None
+    if current:
+        current.score = new_score
+        current.save(update_fields=["score"])
+    else:
+        QuestionScore.objects.create(grade=grade, question=question, score=new_score)
+    Grade.objects.filter(pk=grade.pk).update(updated_at=now)
+    return GradeChange.objects.create(
+        grade=grade,
+        question=question,
+        old_score=old,
+        new_score=new_score,
+        changed_by=changed_by,
+        changed_at=now,
+        reason=reason,
+        source=source,
+    )
+
+
+def _release_fields(assignment: Assignment, now: datetime) -> dict:
+    release = GradeRelease.objects.filter(assignment=assignment, released_at__isnull=False).first()
+    if release is None:
+        return {}
+    return {
+        "released_at": now,
+        "regrade_deadline": regrade_deadline_for(released_at=now, assignment=assignment),
+    }
+
+
+@transaction.atomic
+def grade_enter(
+    *,
+    acting_user,
+    assignment_id: int,
+    student_username: str,
+    scores: dict[int, Decimal],
+    reason: str = "",
+    source: str = GradeChange.Source.ENTRY,
+    now: datetime | None = None,
+) -> Grade:
+    """Staff enter scores for one student (creating the grade if needed). A grade entered after the
+    assignment's release is released at once, and its regrade window starts then."""
+    now = now or timezone.now()
+    assignment = course_access.access_assignment_as_staff(acting_user, assignment_id)
+    student = User.objects.filter(
+        username=student_username,
+        enrolments__section__course=assignment.course,
+        enrolments__status__in=(Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED),
+    ).first()
+    if student is None:
+        raise PortalError(
+            f"{student_username!r} is not a student of this course; check the username.",
+            fields={"student": "Not a student of this course."},
+        )
+    grade = Grade.objects.filter(student=student, assignment=assignment).first()
+    if grade is None:
+        grade = Grade.objects.create(
+            student=student, assignment=assignment, **_release_fields(assignment, now)
+        )
+    if not access.is_grade_staff(acting_user, grade):
+        raise ObjectNotFound("No such student among the sections you staff.")
+    _apply_scores(acting_user, grade, scores, reason or "Entered", source, now)
+    return grade
+
+
+def _apply_scores(
+    acting_user, grade: Grade, scores: dict[int, Decimal], reason: str, source: str, now
+) -> None:
+    questions = {q.id: q for q in questions_ensure(assignment=grade.assignment)}
+    unknown = [qid for qid in scores if qid not in questions]
+    if unknown:
+        raise PortalError(
+            f"Question {unknown[0]} is not part of {grade.assignment.code}.",
+            fields={f"scores.{unknown[0]}": "Not a question of this assignment."},
+        )
+    for question_id, score in scores.items():
+        score_change(
+            grade=grade,
+            question=questions[question_id],
+            new_score=score,
+            changed_by=acting_user,
+            reason=reason,
+            source=source,
+            now=now,
+        )
+
+
+@transaction.atomic
+def grade_update(
+    *, acting_user, grade_id: int, scores: dict[int, Decimal], reason: str, now: datetime | None = None
+) -> Grade:
+    """Change scores of an existing grade; a reason is required and goes into the history."""
+    now = now or timezone.now()
+    grade = access.access_grade_as_staff(acting_user, grade_id)
+    if not reason.strip():
+        raise PortalError(
+            "Say why the score changes; the reason is kept in the grade's history.",
+            fields={"reason": "Required."},
+        )
+    grade = Grade.objects.select_for_update().get(pk=grade.pk)
+    _apply_scores(acting_user, grade, scores, reason.strip(), GradeChange.Source.ENTRY, now)
+    return grade
+
+
+@transaction.atomic
+def grades_release(
+    *, acting_user, assignment_id: int, at: datetime | None = None, now: datetime | None = None
+) -> GradeRelease:
+    """Release an assignment's grades now, or schedule the release (a beat task carries it out)."""
+    now = now or timezone.now()
+    assignment = course_access.access_assignment_as_instructor(acting_user, assignment_id)
+    scheduled_for = at or now
+    if scheduled_for < now - timedelta(minutes=1):
+        raise PortalError(
+            "A scheduled release must be in the future; leave the time empty to release now.",
+            fields={"at": "In the past."},
+        )
+    release, _ = GradeRelease.objects.select_for_update().get_or_create(
+        assignment=assignment, defaults={"scheduled_for": scheduled_for, "requested_by": acting_user}
+    )
+    if release.released_at is None:
+        release.scheduled_for, release.requested_by = scheduled_for, acting_user
+        release.save(update_fields=["scheduled_for", "requested_by"])
+    audit_record(
+        actor=acting_user,
+        course=assignment.course,
+        action="grades.release",
+        target=assignment.code,
+        at=scheduled_for.isoformat(),
+    )
+    if scheduled_for <= now:
+        grades_release_carry_out(release_id=release.id, now=now)
+    return release
+
+
+@transaction.atomic
+def grades_release_carry_out(*, release_id: int, now: datetime | None = None) -> int:
+    """Release every unreleased grade of the assignment (idempotent). Returns grades released."""
+    now = now or timezone.now()
+    release = GradeRelease.objects.select_for_update().select_related("assignment__course").get(pk=release_id)
+    if release.scheduled_for > now:
+        return 0
+    if release.released_at is None:
+        release.released_at = now
+        release.save(update_fields=["released_at"])
+    return Grade.objects.filter(assignment=release.assignment, released_at__isnull=True).update(
+        released_at=now, regrade_deadline=regrade_deadline_for(released_at=now, assignment=release.assignment)
+    )
+
+
+def grades_release_scheduled(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    released = 0
+    for release_id in GradeRelease.objects.filter(
+        released_at__isnull=True, scheduled_for__lte=now
+    ).values_list("id", flat=True):
+        released += grades_release_carry_out(release_id=release_id, now=now)
+    return released

@@ -1,0 +1,279 @@
+"""Regrade requests: open → claimed → accepted/rejected, withdraw, appeal once to the instructor.
+
+State changes lock the request row and check its state, so of two TAs resolving at once exactly one
+wins; the other gets a Conflict (409) and changes nothing.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from courses import access as course_access
+from courses.models import StaffRole
+from courses.services.audit import audit_record
+from courses.timefmt import format_local
+from grading import access
+from grading.models import GradeChange, Question, QuestionScore, RegradeRequest
+from grading.services.grades import score_change
+from portal.errors import Conflict, ObjectNotFound, PermissionDenied, PortalError
+
+State = RegradeRequest.State
+APPEAL_GRACE = timedelta(hours=48)
+
+
+def _locked(request_id: int) -> RegradeRequest:
+    return (
+        RegradeRequest.objects.select_for_update(of=("self",))
+        .select_related("grade__assignment__course", "question", "student")
+        .get(pk=request_id)
+    )
+
+
+@transaction.atomic
+def regrade_request_create(
+    *, acting_user, grade_id: int, question_id: int, justification: str, now: datetime | None = None
+) -> RegradeRequest:
+    now = now or timezone.now()
+    grade = access.access_grade(acting_user, grade_id)
+    if grade.student_id != acting_user.id:
+        raise PermissionDenied("Only the student whose grade it is can ask for a regrade.")
+    course = grade.assignment.course
+    question = Question.objects.filter(pk=question_id, assignment=grade.assignment).first()
+    if question is None:
+        raise PortalError(
+            f"Choose a question of {grade.assignment.code}.",
+            fields={"question": "Not a question of this assignment."},
+        )
+    if not justification.strip():
+        raise PortalError("Explain what should be regraded and why.", fields={"justification": "Required."})
+    if grade.regrade_deadline is None or now > grade.regrade_deadline:
+        raise PortalError(
+            f"The regrade window for {grade.assignment.code} closed {format_local(grade.regrade_deadline, course.zone)} "
+            f"({course.regrade_window_days} days after the grade's release). Talk to the instructor if something is wrong.",
+            code="window_closed",
+        )
+    try:
+        with transaction.atomic():
+            request = RegradeRequest.objects.create(
+                grade=grade,
+                question=question,
+                student=acting_user,
+                justification=justification.strip(),
+                created_at=now,
+                old_score=_score(grade, question),
+            )
+    except IntegrityError:
+        raise PortalError(
+            f"You already have an open request for {question.label}; wait for its answer or withdraw it.",
+            code="duplicate",
+            fields={"question": "An open request exists."},
+        ) from None
+    audit_record(
+        actor=acting_user,
+        course=course,
+        action="regrade.create",
+        target=f"{grade.assignment.code} {question.label}",
+    )
+    return request
+
+
+def _score(grade, question) -> Decimal | None:
+    return (
+        QuestionScore.objects.filter(grade=grade, question=question).values_list("score", flat=True).first()
+    )
+
+
+def _may_handle(user, request: RegradeRequest) -> bool:
+    if request.is_appeal:
+        return course_access.is_instructor(user, request.grade.assignment.course_id)
+    return access.is_grade_staff(user, request.grade)
+
+
+def _staff_request(acting_user, request_id: int) -> RegradeRequest:
+    request = access.access_request(acting_user, request_id)
+    if request.student_id == acting_user.id and not access.is_grade_staff(acting_user, request.grade):
+        raise PermissionDenied("Students cannot handle regrade requests.")
+    if not _may_handle(acting_user, request):
+        raise PermissionDenied("Appeals go to the instructor; a TA cannot handle them.")
+    return request
+
+
+@transaction.atomic
+def regrade_request_claim(*, acting_user, request_id: int, now: datetime | None = None) -> RegradeRequest:
+    now = now or timezone.now()
+    _staff_request(acting_user, request_id)
+    request = _locked(request_id)
+    if request.state != State.OPEN:
+        raise Conflict(f"This request is already {request.get_state_display().lower()}; reload the queue.")
+    request.state, request.claimed_by, request.claimed_at = State.CLAIMED, acting_user, now
+    request.save(update_fields=["state", "claimed_by", "claimed_at"])
+    return request
+
+
+@transaction.atomic
+def regrade_request_resolve(
+    *,
+    acting_user,
+    request_id: int,
+    decision: str,
+    response: str,
+    new_score: Decimal | None = None,
+    now: datetime | None = None,
+) -> RegradeRequest:
+    """Accept (with the new score, written through the grade history) or reject (with a response)."""
+    now = now or timezone.now()
+    _staff_request(acting_user, request_id)
+    fields = {}
+    if decision not in (State.ACCEPTED, State.REJECTED):
+        fields["decision"] = "Choose accepted or rejected."
+    if not response.strip():
+        fields["response"] = "Tell the student why."
+    if decision == State.ACCEPTED and new_score is None:
+        fields["new_score"] = "An accepted request needs the new score."
+    if fields:
+        raise PortalError(next(iter(fields.values())), fields=fields)
+    request = _locked(request_id)
+    if request.state not in (State.OPEN, State.CLAIMED):
+        raise Conflict(f"This request is already {request.get_state_display().lower()}; nothing was changed.")
+    if (
+        request.state == State.CLAIMED
+        and request.claimed_by_id != acting_user.id
+        and not course_access.is_instructor(acting_user, request.grade.assignment.course_id)
+    ):
+        raise Conflict("Another TA has claimed this request; nothing was changed.")
+    if decision == State.ACCEPTED:
+        score_change(
+            grade=request.grade,
+            question=request.question,
+            new_score=new_score,
+            changed_by=acting_user,
+            reason=f"Regrade request #{request.id}: {response.strip()}",
+            source=GradeChange.Source.APPEAL if request.is_appeal else GradeChange.Source.REGRADE,
+            now=now,
+        )
+    request.state = decision
+    request.resolved_by, request.resolved_at = acting_user, now
+    request.response = response.strip()
+    request.new_score = new_score if decision == State.ACCEPTED else None
+    if request.claimed_by_id is None:
+        request.claimed_by, request.claimed_at = acting_user, now
+    request.save()
+    audit_record(
+        actor=acting_user,
+        course=request.grade.assignment.course,
+        action="regrade.resolve",
+        target=f"#{request.id}",
+        decision=decision,
+    )
+    transaction.on_commit(lambda: _mail_resolution(request.id))
+    return request
+
+
+def _mail_resolution(request_id: int) -> None:
+    request = RegradeRequest.objects.select_related("grade__assignment__course", "question", "student").get(
+        pk=request_id
+    )
+    assignment = request.grade.assignment
+    outcome = (
+        f"accepted: your score for {request.question.label} is now {request.new_score}"
+        if request.state == State.ACCEPTED
+        else "rejected"
+    )
+    send_mail(
+        subject=f"[{assignment.course.code}] Regrade of {assignment.code} {request.question.label}: {request.state}",
+        message=f"Your regrade request was {outcome}.\n\nResponse: {request.response}\n",
+        from_email=None,
+        recipient_list=[request.student.email] if request.student.email else [],
+        fail_silently=True,
+    )
+
+
+@transaction.atomic
+def regrade_request_withdraw(*, acting_user, request_id: int) -> RegradeRequest:
+    request = access.access_request(acting_user, request_id)
+    if request.student_id != acting_user.id:
+        raise ObjectNotFound("No such regrade request among yours.")
+    request = _locked(request_id)
+    if request.state != State.OPEN:
+        raise Conflict(
+            f"This request is {request.get_state_display().lower()}; only an open request can be withdrawn."
+        )
+    request.state = State.WITHDRAWN
+    request.save(update_fields=["state"])
+    return request
+
+
+def appeal_deadline(request: RegradeRequest) -> datetime | None:
+    """The later of the regrade window's end and 48 hours after the resolution."""
+    if request.resolved_at is None:
+        return None
+    window_end = request.grade.regrade_deadline or request.resolved_at
+    return max(window_end, request.resolved_at + APPEAL_GRACE)
+
+
+@transaction.atomic
+def regrade_request_appeal(
+    *, acting_user, request_id: int, justification: str, now: datetime | None = None
+) -> RegradeRequest:
+    """Appeal a resolved request once, to the instructor."""
+    now = now or timezone.now()
+    original = access.access_request(acting_user, request_id)
+    if original.student_id != acting_user.id:
+        raise ObjectNotFound("No such regrade request among yours.")
+    if original.is_appeal:
+        raise PortalError("An appeal is final; it cannot be appealed again.", code="appeal_final")
+    if original.state not in (State.ACCEPTED, State.REJECTED):
+        raise PortalError(
+            "Only a resolved request can be appealed; wait for the TA's answer.", code="not_resolved"
+        )
+    if RegradeRequest.objects.filter(appeal_of=original).exists():
+        raise PortalError(
+            "You have already appealed this request; each request can be appealed once.", code="duplicate"
+        )
+    deadline = appeal_deadline(original)
+    course = original.grade.assignment.course
+    if now > deadline:
+        raise PortalError(
+            f"The time to appeal ended {format_local(deadline, course.zone)}.", code="window_closed"
+        )
+    if not justification.strip():
+        raise PortalError("Explain why you appeal.", fields={"justification": "Required."})
+    try:
+        with transaction.atomic():
+            appeal = RegradeRequest.objects.create(
+                grade=original.grade,
+                question=original.question,
+                student=acting_user,
+                justification=justification.strip(),
+                created_at=now,
+                appeal_of=original,
+                old_score=_score(original.grade, original.question),
+            )
+    except IntegrityError:
+        raise PortalError("This question already has an open request.", code="duplicate") from None
+    audit_record(actor=acting_user, course=course, action="regrade.appeal", target=f"#{original.id}")
+    transaction.on_commit(lambda: _mail_appeal(appeal.id))
+    return appeal
+
+
+def _mail_appeal(request_id: int) -> None:
+    request = RegradeRequest.objects.select_related("grade__assignment__course", "question", "student").get(
+        pk=request_id
+    )
+    course = request.grade.assignment.course
+    instructors = StaffRole.objects.filter(course=course, role=StaffRole.Role.INSTRUCTOR).select_related(
+        "user"
+    )
+    send_mail(
+        subject=f"[{course.code}] Regrade appeal: {request.grade.assignment.code} {request.question.label}",
+        message=(
+            f"{request.student.display_name} appeals regrade request #{request.appeal_of_id}.\n\n"
+            f"{request.justification}\n"
+        ),
+        from_email=None,
+        recipient_list=[r.user.email for r in instructors if r.user.email],
+        fail_silently=True,
+    )

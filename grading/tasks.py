@@ -1,0 +1,12 @@
+"""Thin tasks for grading: idempotent, acknowledged late."""
+
+from celery import shared_task
+
+from grading.services import grades
+
+TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(**TASK_OPTIONS)
+def release_scheduled_grades() -> int:
+    return grades.grades_release_scheduled()

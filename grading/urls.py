@@ -1,0 +1,9 @@
+from django.urls import path
+
+from grading import views
+
+urlpatterns = [
+    path("grades/", views.my_grades, name="my-grades"),
+    path("assignments/<int:assignment_id>/grades/", views.grade_grid, name="grade-grid"),
+    path("regrades/", views.regrade_queue, name="regrade-queue"),
+]

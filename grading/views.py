@@ -1,0 +1,125 @@
+"""Grading pages: the student's grades, the staff grade grid, the TA regrade queue."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from courses import access as course_access
+from courses.models import Section
+from grading import selectors
+from grading.filters import RegradeRequestFilter
+from grading.models import RegradeRequest
+from grading.services.regrades import appeal_deadline
+from portal.errors import PortalError
+
+
+@login_required
+def my_grades(request):
+    now = timezone.now()
+    grades = list(selectors.grades_for_user(request.user, student_username=request.user.username))
+    requests = list(selectors.regrade_requests_for_user(request.user).filter(student=request.user))
+    by_grade: dict[int, list] = {}
+    for r in requests:
+        r.appeal_until = (
+            appeal_deadline(r) if r.state in RegradeRequest.RESOLVED and not r.is_appeal else None
+        )
+        r.can_appeal = (
+            r.appeal_until is not None
+            and now <= r.appeal_until
+            and not any(other.appeal_of_id == r.id for other in requests)
+        )
+        by_grade.setdefault(r.grade_id, []).append(r)
+    rows = [
+        {
+            "grade": g,
+            "lines": selectors.score_lines(g),
+            "total": selectors.grade_total(g),
+            "requests": by_grade.get(g.id, []),
+            "window_open": g.regrade_deadline is not None and now <= g.regrade_deadline,
+            "history": [],
+        }
+        for g in grades
+    ]
+    history = selectors.history_for_grades([g.id for g in grades])
+    for row in rows:
+        row["history"] = history.get(row["grade"].id, [])
+    return render(request, "grading/my_grades.html", {"rows": rows, "now": now})
+
+
+@login_required
+def grade_grid(request, assignment_id: int):
+    try:
+        assignment = course_access.access_assignment_as_staff(request.user, assignment_id)
+    except PortalError as exc:
+        raise Http404(exc.detail) from exc
+    grid = selectors.grade_grid(request.user, assignment)
+    return render(
+        request,
+        "grading/grade_grid.html",
+        {
+            **grid,
+            "assignment": assignment,
+            "course": assignment.course,
+            "is_instructor": course_access.is_instructor(request.user, assignment.course_id),
+        },
+    )
+
+
+@login_required
+def regrade_queue(request):
+    staff_courses = course_access.staff_courses(request.user)
+    if not staff_courses.exists():
+        raise Http404("The regrade queue is for course staff.")
+    base = selectors.regrade_requests_for_user(request.user).filter(
+        grade__assignment__course__in=staff_courses
+    )
+    params = request.GET.copy()
+    if "state" not in params:
+        params["state"] = RegradeRequest.State.OPEN
+    filterset = RegradeRequestFilter(params, queryset=base)
+    _limit_choices(filterset, request.user, staff_courses)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "grading/regrade_queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "counts": selectors.open_counts_by_assignment(request.user),
+            "query": _without_page(params),
+        },
+    )
+
+
+def _without_page(params) -> str:
+    params = params.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _limit_choices(filterset, user, staff_courses) -> None:
+    """Offer only the user's own courses' assignments and sections in the filter form."""
+    from django import forms
+
+    from courses.models import Assignment
+
+    form = filterset.form
+    form.fields["assignment"] = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        choices=[("", "All assignments")]
+        + [
+            (a.id, a.code)
+            for a in Assignment.objects.filter(course__in=staff_courses).order_by("due_at", "code")
+        ],
+        label="Assignment",
+    )
+    form.fields["section"] = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        choices=[("", "All sections")]
+        + [(s.id, s.code) for s in Section.objects.filter(course__in=staff_courses).order_by("code")],
+        label="Section",
+    )
