@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from courses import access, selectors
 from courses.models import Assignment, Course, Extension, Section
-from courses.services import accounts, assignments, extensions, submissions
+from courses.services import accounts, assignments, extensions, submissions, waitlist
 
 ERROR = OpenApiResponse(
     inline_serializer(
@@ -169,12 +169,27 @@ class SectionListView(APIView):
         return Response(SectionOut(selectors.sections_for_course(course), many=True).data)
 
 
+class SectionIn(serializers.Serializer):
+    capacity = serializers.IntegerField(min_value=0, max_value=5000, required=False)
+    room_capacity = serializers.IntegerField(min_value=0, max_value=5000, required=False)
+
+
 class SectionDetailView(APIView):
     @extend_schema(responses={200: SectionOut, 404: ERROR}, tags=["courses"])
     def get(self, request, section_id: int):
         section = access.access_section(request.user, section_id)
         section = selectors.sections_for_course(section.course).get(pk=section.pk)
         return Response(SectionOut(section).data)
+
+    @extend_schema(
+        request=SectionIn, responses={200: SectionOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["courses"]
+    )
+    def patch(self, request, section_id: int):
+        """Set capacity (up to the room's size) or the room's size (instructors). A raise promotes from the
+        waitlist in a task."""
+        data = _validated(SectionIn, request.data)
+        section = waitlist.section_update(acting_user=request.user, section_id=section_id, **data)
+        return Response(SectionOut(selectors.sections_for_course(section.course).get(pk=section.pk)).data)
 
 
 # ---- assignments -------------------------------------------------------------------------------------
@@ -233,7 +248,8 @@ class AssignmentListView(APIView):
     @extend_schema(responses={200: AssignmentOut(many=True), 404: ERROR}, tags=["assignments"])
     def get(self, request, course_id: int):
         course = access.access_course(request.user, course_id)
-        return Response(AssignmentOut(selectors.assignments_for_course(course.id), many=True).data)
+        with timezone.override(course.zone):  # times carry the course zone's offset (the contract)
+            return Response(AssignmentOut(selectors.assignments_for_course(course.id), many=True).data)
 
     @extend_schema(
         request=AssignmentIn,
@@ -246,13 +262,16 @@ class AssignmentListView(APIView):
         with timezone.override(course.zone):
             data = _validated(AssignmentIn, request.data)
         assignment = assignments.assignment_create(acting_user=request.user, course_id=course.id, **data)
-        return Response(AssignmentOut(assignment).data, status=status.HTTP_201_CREATED)
+        with timezone.override(course.zone):
+            return Response(AssignmentOut(assignment).data, status=status.HTTP_201_CREATED)
 
 
 class AssignmentDetailView(APIView):
     @extend_schema(responses={200: AssignmentOut, 404: ERROR}, tags=["assignments"])
     def get(self, request, assignment_id: int):
-        return Response(AssignmentOut(access.access_assignment(request.user, assignment_id)).data)
+        assignment = access.access_assignment(request.user, assignment_id)
+        with timezone.override(assignment.course.zone):
+            return Response(AssignmentOut(assignment).data)
 
     @extend_schema(
         request=AssignmentIn(partial=True),
@@ -267,7 +286,8 @@ class AssignmentDetailView(APIView):
         assignment = assignments.assignment_update(
             acting_user=request.user, assignment_id=assignment.id, **data
         )
-        return Response(AssignmentOut(assignment).data)
+        with timezone.override(assignment.course.zone):
+            return Response(AssignmentOut(assignment).data)
 
 
 def _validated(serializer_class, data, **kwargs) -> dict:
@@ -348,9 +368,15 @@ def _collaborator_list(request) -> list[str]:
     if hasattr(request.data, "getlist"):
         values = request.data.getlist("collaborators")
     else:
-        values = request.data.get("collaborators") or []
-        if isinstance(values, str):
+        values = request.data.get("collaborators")
+        if values is None:
+            values = []
+        elif isinstance(values, str):
             values = [values]
+        elif not isinstance(values, list):
+            raise serializers.ValidationError(
+                {"collaborators": "Send a list of usernames, or an empty list if you worked alone."}
+            )
     names: list[str] = []
     for value in values:
         names.extend(part.strip() for part in str(value).split(",") if part.strip())

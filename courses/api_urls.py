@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import api
+from courses import api, api_waitlist
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
@@ -27,4 +27,26 @@ urlpatterns = [
         name="api-assignment-overview",
     ),
     path("extensions/", api.ExtensionListView.as_view(), name="api-extensions"),
+    path(
+        "sections/<int:section_id>/waitlist/",
+        api_waitlist.WaitlistView.as_view(),
+        name="api-section-waitlist",
+    ),
+    path("sections/<int:section_id>/sit-in/", api_waitlist.SitInView.as_view(), name="api-section-sit-in"),
+    path("enrolments/<int:enrolment_id>/drop/", api_waitlist.DropView.as_view(), name="api-enrolment-drop"),
+    path(
+        "enrolments/<int:enrolment_id>/gradescope-request/",
+        api_waitlist.GradescopeRequestView.as_view(),
+        name="api-gradescope-request",
+    ),
+    path(
+        "enrolments/<int:enrolment_id>/gradescope-grant/",
+        api_waitlist.GradescopeGrantView.as_view(),
+        name="api-gradescope-grant",
+    ),
+    path(
+        "courses/<int:course_id>/roster-imports/",
+        api_waitlist.RosterImportView.as_view(),
+        name="api-roster-imports",
+    ),
 ]

@@ -198,6 +198,11 @@ class Enrolment(models.Model):
     grading_basis = models.CharField(max_length=16, choices=GradingBasis.choices, default=GradingBasis.CREDIT)
     joined_at = models.DateTimeField(help_text="When the student enrolled or joined the waitlist.")
     updated_at = models.DateTimeField(auto_now=True)
+    gradescope_requested_at = models.DateTimeField(null=True, blank=True)
+    gradescope_granted_at = models.DateTimeField(null=True, blank=True)
+    gradescope_granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["section", "user__username"]
@@ -206,6 +211,37 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.section} ({self.status})"
+
+
+class Promotion(models.Model):
+    """The log of waitlist promotions: who moved into which section, why and when."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="promotions")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="promotions")
+    promoted_at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-promoted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment.user} into {self.section} at {self.promoted_at:%Y-%m-%d %H:%M}"
+
+
+class SitInRequest(models.Model):
+    """A request to sit in on lectures, recorded only while the room has space."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sit_in_requests"
+    )
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="sit_in_requests")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "section"], name="sit_in_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} sits in on {self.section}"
 
 
 class Assignment(models.Model):

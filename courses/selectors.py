@@ -1,9 +1,22 @@
 """Reads for the courses app: what pages and the API show. Query counts do not grow with the data."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +29,7 @@ from courses.models import (
     Extension,
     Section,
     StaffRole,
+    Submission,
     User,
 )
 from courses.services.windows import Policy, Window, status_for, window_for
@@ -36,14 +50,35 @@ def staff_roles_for_user(user) -> list[StaffRole]:
     return list(StaffRole.objects.filter(user=user).select_related("course__term", "section"))
 
 
+def waitlist_queryset(section: Section) -> QuerySet[Enrolment]:
+    """Waitlisted enrolments of a section in priority order: for credit first (audit and pass/fail last),
+    then those who submitted PS0/HW0, then by join time."""
+    prep = Assignment.objects.filter(course_id=section.course_id, category=Assignment.Category.PREPARATION)
+    submitted_prep = Exists(Submission.objects.filter(student_id=OuterRef("user_id"), assignment__in=prep))
+    return (
+        Enrolment.objects.filter(section=section, status=Enrolment.Status.WAITLISTED)
+        .annotate(
+            basis_rank=Case(
+                When(grading_basis=Enrolment.GradingBasis.CREDIT, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            submitted_prep=submitted_prep,
+            prep_rank=Case(
+                When(submitted_prep=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
+        )
+        .select_related("user")
+        .order_by("basis_rank", "prep_rank", "joined_at", "id")
+    )
+
+
 def waitlist_position(enrolment: Enrolment) -> int | None:
-    """1-based place on the section's waitlist by join time (None when not waitlisted)."""
+    """1-based place on the section's waitlist in priority order (None when not waitlisted)."""
     if enrolment.status != Enrolment.Status.WAITLISTED:
         return None
-    ahead = Enrolment.objects.filter(
-        section_id=enrolment.section_id, status=Enrolment.Status.WAITLISTED
-    ).filter(Q(joined_at__lt=enrolment.joined_at) | Q(joined_at=enrolment.joined_at, id__lt=enrolment.id))
-    return ahead.count() + 1
+    ids = list(waitlist_queryset(enrolment.section).values_list("id", flat=True))
+    return ids.index(enrolment.id) + 1 if enrolment.id in ids else None
 
 
 def me_summary(user) -> dict:
@@ -155,8 +190,13 @@ def deadlines_for_student(
     )
     stored = {
         row.assignment_id: row
-        for row in EffectiveDeadline.objects.filter(student=user, assignment__course_id__in=course_ids)
+        for row in EffectiveDeadline.objects.filter(
+            student=user, assignment__course_id__in=course_ids
+        ).annotate(course_ref=F("assignment__course_id"))
     }
+    late_days_spent: dict[int, int] = defaultdict(int)
+    for row in stored.values():
+        late_days_spent[row.course_ref] += row.late_days_used
     extensions = dict(
         Extension.objects.filter(student=user, assignment__course_id__in=course_ids).values_list(
             "assignment_id", "due_at"
@@ -175,7 +215,7 @@ def deadlines_for_student(
                 due_at=assignment.due_at,
                 grace_allowed=assignment.grace_allowed,
                 extension_due_at=extensions.get(assignment.id),
-                late_days_available=course.late_day_bank,
+                late_days_available=course.late_day_bank - late_days_spent[course.id],
             )
             submitted_at, outcome, late_days = None, EffectiveDeadline.Outcome.PENDING, 0
         rows.append(
@@ -239,3 +279,77 @@ def user_by_calendar_token(token: str) -> User | None:
 
 def sections_prefetch():
     return Prefetch("sections", queryset=Section.objects.order_by("code"))
+
+
+def roster_for_course(course: Course) -> dict:
+    """The instructor's roster: enrolled students per section, each waitlist in priority order, the
+    promotions log, Gradescope access requests and sit-in requests."""
+    from courses.models import Promotion, SitInRequest
+
+    sections = list(sections_for_course(course))
+    enrolled = list(
+        Enrolment.objects.filter(section__course=course, status=Enrolment.Status.ENROLLED)
+        .select_related("user", "section")
+        .order_by("section__code", "user__last_name", "user__first_name", "user__username")
+    )
+    waitlists = {s.id: list(waitlist_queryset(s)) for s in sections}
+    return {
+        "sections": sections,
+        "enrolled": enrolled,
+        "waitlists": [(s, waitlists[s.id]) for s in sections],
+        "promotions": list(
+            Promotion.objects.filter(section__course=course).select_related("enrolment__user", "section")[:50]
+        ),
+        "gradescope_requests": list(
+            Enrolment.objects.filter(section__course=course, gradescope_requested_at__isnull=False)
+            .select_related("user", "section", "gradescope_granted_by")
+            .order_by("gradescope_requested_at")
+        ),
+        "sit_ins": list(
+            SitInRequest.objects.filter(section__course=course).select_related("user", "section")
+        ),
+    }
+
+
+def joinable_sections():
+    """Sections of current and future terms a student may ask to join."""
+    today = timezone.localdate()
+    return (
+        Section.objects.filter(course__term__ends_on__gte=today)
+        .select_related("course__term")
+        .annotate(
+            enrolled_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED)),
+            waitlisted_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITLISTED)),
+        )
+        .order_by("course__code", "code")
+    )
+
+
+@dataclass(frozen=True)
+class WaitlistStanding:
+    enrolment: Enrolment
+    position: int
+    ahead_submitted_prep: int
+    ahead_other: int
+    free_seats: int
+
+
+def waitlist_standing(enrolment: Enrolment) -> WaitlistStanding | None:
+    """Where a waitlisted student stands and who is ahead (in priority groups, never by name)."""
+    if enrolment.status != Enrolment.Status.WAITLISTED:
+        return None
+    rows = list(waitlist_queryset(enrolment.section))
+    index = next((i for i, e in enumerate(rows) if e.id == enrolment.id), None)
+    if index is None:
+        return None
+    ahead = rows[:index]
+    enrolled = Enrolment.objects.filter(
+        section_id=enrolment.section_id, status=Enrolment.Status.ENROLLED
+    ).count()
+    return WaitlistStanding(
+        enrolment=rows[index],
+        position=index + 1,
+        ahead_submitted_prep=sum(1 for e in ahead if e.submitted_prep),
+        ahead_other=sum(1 for e in ahead if not e.submitted_prep),
+        free_seats=max(0, enrolment.section.capacity - enrolled),
+    )

@@ -26,3 +26,10 @@ def close_passed_windows() -> int:
 @shared_task(**TASK_OPTIONS)
 def send_deadline_reminders() -> int:
     return reminders.reminders_send_due()
+
+
+@shared_task(**TASK_OPTIONS)
+def promote_from_waitlist(section_id: int) -> list[int]:
+    from courses.services import waitlist
+
+    return waitlist.waitlist_promote(section_id=section_id)

@@ -11,5 +11,12 @@ urlpatterns = [
         "assignments/<int:assignment_id>/submissions/", views.assignment_overview, name="assignment-overview"
     ),
     path("account/", views.account, name="account"),
+    path("join/", views.join, name="join"),
+    path("courses/<int:course_id>/roster/", views.roster, name="roster"),
+    path(
+        "courses/<int:course_id>/gradescope-requests.csv",
+        views.gradescope_requests_csv,
+        name="gradescope-requests-csv",
+    ),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
 ]

@@ -141,3 +141,95 @@ def _event(row, kind: str, summary: str, at: datetime, stamp: datetime) -> Event
     event.add("dtstamp", stamp)
     event.add("description", f"{row.assignment.title} — {row.course.code}")
     return event
+
+
+@login_required
+def join(request):
+    """Sections a student can ask to join, their place on waitlists, Gradescope access and sitting in."""
+    from grading.selectors import readiness_by_student
+
+    enrolments = selectors.enrolments_for_user(request.user)
+    mine = {e.section_id: e for e in enrolments}
+    standings = {e.section_id: selectors.waitlist_standing(e) for e in enrolments}
+    courses = {}
+    for section in selectors.joinable_sections():
+        courses.setdefault(section.course, []).append(section)
+    readiness = {}
+    for course in {e.section.course for e in enrolments}:
+        readiness[course.id] = readiness_by_student(
+            course, student_ids=[request.user.id], released_only=True
+        ).get(request.user.id)
+    return render(
+        request,
+        "courses/join.html",
+        {
+            "courses": [
+                {
+                    "course": course,
+                    "sections": sections,
+                    "mine": next((mine[s.id] for s in sections if s.id in mine), None),
+                    "readiness": readiness.get(course.id),
+                }
+                for course, sections in courses.items()
+            ],
+            "mine": mine,
+            "standings": standings,
+        },
+    )
+
+
+@login_required
+def roster(request, course_id: int):
+    from grading.selectors import readiness_by_student
+
+    try:
+        course = access.access_course_as_staff(request.user, course_id)
+    except PortalError as exc:
+        raise Http404(exc.detail) from exc
+    data = selectors.roster_for_course(course)
+    readiness = readiness_by_student(course)
+    only_flagged = request.GET.get("readiness") == "flagged"
+    enrolled = [
+        (e, readiness.get(e.user_id))
+        for e in data["enrolled"]
+        if not only_flagged or (readiness.get(e.user_id) and readiness[e.user_id].flagged)
+    ]
+    return render(
+        request,
+        "courses/roster.html",
+        {
+            **data,
+            "course": course,
+            "enrolled": enrolled,
+            "only_flagged": only_flagged,
+            "flagged_count": sum(1 for r in readiness.values() if r.flagged),
+            "is_instructor": access.is_instructor(request.user, course.id),
+        },
+    )
+
+
+@login_required
+def gradescope_requests_csv(request, course_id: int):
+    """The waitlisted students who asked for Gradescope access, as a CSV for Gradescope's roster upload."""
+    import csv
+
+    try:
+        course = access.access_course_as_staff(request.user, course_id)
+    except PortalError as exc:
+        raise Http404(exc.detail) from exc
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="gradescope-access-{course.id}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["Full Name", "Email", "SID", "Section", "Requested", "Granted"])
+    for e in selectors.roster_for_course(course)["gradescope_requests"]:
+        writer.writerow(
+            [
+                e.user.display_name,
+                e.user.email,
+                e.user.sis_id,
+                e.section.code,
+                e.gradescope_requested_at.isoformat(),
+                e.gradescope_granted_at.isoformat() if e.gradescope_granted_at else "",
+            ]
+        )
+    return response

@@ -149,3 +149,43 @@ def grade_grid(user, assignment) -> dict:
             }
         )
     return {"questions": questions, "rows": rows, "points": sum((q.points for q in questions), Decimal(0))}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """PS0/HW0 results of one student; `flagged` when any is at or under the course's threshold."""
+
+    results: tuple[tuple[str, Decimal], ...]
+    flagged: bool
+
+
+def readiness_by_student(course, *, student_ids=None, released_only: bool = False) -> dict[int, Readiness]:
+    """Percent scored on each preparation assignment (PS0/HW0) per student: three queries in all."""
+    from courses.models import Assignment
+
+    prep = list(
+        Assignment.objects.filter(course=course, category=Assignment.Category.PREPARATION).prefetch_related(
+            "questions"
+        )
+    )
+    possible = {a.id: sum((q.points for q in a.questions.all()), Decimal(0)) for a in prep}
+    grades = Grade.objects.filter(assignment__in=prep).prefetch_related("scores")
+    if student_ids is not None:
+        grades = grades.filter(student_id__in=student_ids)
+    if released_only:
+        grades = grades.filter(released_at__isnull=False)
+    codes = {a.id: a.code for a in prep}
+    found: dict[int, list[tuple[str, Decimal]]] = {}
+    for grade in grades:
+        scores = list(grade.scores.all())
+        if not scores or not possible.get(grade.assignment_id):
+            continue
+        percent = sum((s.score for s in scores), Decimal(0)) * 100 / possible[grade.assignment_id]
+        found.setdefault(grade.student_id, []).append(
+            (codes[grade.assignment_id], percent.quantize(Decimal("0.1")))
+        )
+    threshold = course.readiness_threshold_percent
+    return {
+        student_id: Readiness(tuple(sorted(results)), any(p <= threshold for _, p in results))
+        for student_id, results in found.items()
+    }

@@ -71,8 +71,8 @@ def deadline_recompute(
         )
     )
     individual = set(extensions) | (students - existing)
-    if policy.kind == Course.LatePolicy.LATE_DAYS and assignment.grace_allowed:
-        individual = students  # each student's bank differs
+    if assignment.grace_allowed and policy.kind in (Course.LatePolicy.LATE_DAYS, Course.LatePolicy.PENALTY):
+        individual = students  # each student's bank, or their own submission's penalty, differs
 
     written = 0
     shared = students - individual
@@ -111,6 +111,9 @@ def _update_shared(rows, window: Window, now: datetime) -> int:
         grace_ends_at=window.grace_ends_at,
         closes_at=window.closes_at,
         extension_due_at=None,
+        # The class's shared window has no per-student late time: nothing is spent or taken off.
+        late_days_used=0,
+        penalty_percent=0,
         computed_at=now,
         outcome=Case(*whens, default=Value(Outcome.PENDING)),
         **extra,

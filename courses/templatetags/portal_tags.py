@@ -30,3 +30,8 @@ def when(moment, course):
 @register.simple_tag
 def status_badge(status):
     return format_html('<span class="badge {}">{}</span>', status, STATUS_LABELS.get(status, status))
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

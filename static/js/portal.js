@@ -62,6 +62,16 @@
     if (box) {
       box.hidden = false;
       box.textContent = (body && body.detail) || "Something went wrong. Reload the page and try again.";
+      const names = Object.keys(fields);
+      if (names.length > 1) {
+        const list = document.createElement("ul");
+        names.forEach(function (name) {
+          const item = document.createElement("li");
+          item.textContent = name + ": " + fields[name];
+          list.appendChild(item);
+        });
+        box.appendChild(list);
+      }
       box.focus();
     }
   }

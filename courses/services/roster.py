@@ -1,0 +1,167 @@
+"""Roster import from the registrar's CSV: all or nothing, every bad row reported with its line."""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from courses import access
+from courses.models import Enrolment, Section, User
+from courses.services.audit import audit_record
+from courses.services.enrolments import enrolment_set
+from courses.services.waitlist import wrong_course_message
+from portal.errors import PortalError
+from portal.tasking import enqueue_on_commit
+
+REQUIRED_COLUMNS = ("username", "name", "email", "section", "status", "grading_basis")
+USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
+BASIS_ALIASES = {
+    "pass/fail": "pass_fail",
+    "pass-fail": "pass_fail",
+    "passfail": "pass_fail",
+    "letter": "credit",
+}
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    section: Section
+    status: str
+    grading_basis: str
+    sis_id: str
+
+
+def decode_csv(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")  # Excel writes a BOM; plain UTF-8 has none
+    except UnicodeDecodeError:
+        raise PortalError(
+            "The file is not UTF-8 text. In Excel use “Save as → CSV UTF-8”, then upload again.",
+            code="bad_encoding",
+            fields={"file": "Not UTF-8."},
+        ) from None
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    if "," in name:
+        last, first = (part.strip() for part in name.split(",", 1))
+        return first, last
+    parts = name.split()
+    return (" ".join(parts[:-1]), parts[-1]) if len(parts) > 1 else (name, "")
+
+
+def parse_roster(*, course, text: str) -> list[RosterRow]:
+    """Validate every row; raise one error listing each bad line, or return the rows."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise PortalError(
+            f"The header lacks {', '.join(missing)}. Expected columns: {', '.join(REQUIRED_COLUMNS)} (and optionally sis_id).",
+            code="bad_header",
+            fields={"file": f"Missing columns: {', '.join(missing)}."},
+        )
+    reader.fieldnames = header
+    sections = {s.code.replace(" ", "").upper(): s for s in course.sections.all()}
+    rows, errors, seen = [], {}, {}
+    for line, raw in enumerate(reader, start=2):
+        values = {k: (v or "").strip() for k, v in raw.items() if k}
+        problems = []
+        username = values.get("username", "")
+        if not USERNAME.match(username):
+            problems.append("username is empty or has characters other than letters, digits and . @ + - _")
+        elif username in seen:
+            problems.append(f"username {username} also appears on line {seen[username]}")
+        seen.setdefault(username, line)
+        email = values.get("email", "")
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(f"e-mail {email!r} is not an address")
+        code = values.get("section", "")
+        section = sections.get(code.replace(" ", "").upper())
+        if section is None:
+            problems.append(
+                wrong_course_message(course, code) or f"section {code!r} is not a section of this course"
+            )
+        status = values.get("status", "").lower()
+        if status not in Enrolment.Status.values:
+            problems.append(f"status {status!r} is not one of enrolled, waitlisted, dropped")
+        basis = values.get("grading_basis", "").lower().replace(" ", "")
+        basis = BASIS_ALIASES.get(basis, basis)
+        if basis not in Enrolment.GradingBasis.values:
+            problems.append(
+                f"grading basis {values.get('grading_basis')!r} is not one of credit, audit, pass_fail"
+            )
+        if not values.get("name"):
+            problems.append("name is empty")
+        if problems:
+            errors[f"line {line}"] = "; ".join(problems)
+            continue
+        first, last = _split_name(values["name"])
+        rows.append(
+            RosterRow(line, username, first, last, email, section, status, basis, values.get("sis_id", ""))
+        )
+    if errors:
+        raise PortalError(
+            f"Nothing was imported: {len(errors)} row{'s' if len(errors) != 1 else ''} need fixing. "
+            f"First: {next(iter(errors))}: {next(iter(errors.values()))}.",
+            code="invalid_rows",
+            fields=errors,
+        )
+    if not rows:
+        raise PortalError("The file has a header but no rows.", code="empty", fields={"file": "No rows."})
+    return rows
+
+
+@transaction.atomic
+def roster_import(*, acting_user, course_id: int, data: bytes) -> dict:
+    course = access.access_course_as_instructor(acting_user, course_id)
+    rows = parse_roster(course=course, text=decode_csv(data))
+    existing = {u.username: u for u in User.objects.filter(username__in=[r.username for r in rows])}
+    created = updated = 0
+    for row in rows:
+        user = existing.get(row.username)
+        if user is None:
+            user = User(username=row.username)
+            user.set_unusable_password()
+            created += 1
+        else:
+            updated += 1
+        user.first_name, user.last_name, user.email = row.first_name, row.last_name, row.email
+        if row.sis_id:
+            user.sis_id = row.sis_id
+        user.save()
+        current = Enrolment.objects.filter(user=user, section__course=course).exclude(section=row.section)
+        current.update(status=Enrolment.Status.DROPPED)  # a section change moves the student
+        enrolment_set(
+            acting_user=acting_user,
+            user=user,
+            section=row.section,
+            status=row.status,
+            grading_basis=row.grading_basis,
+            recompute=False,
+        )
+    audit_record(
+        actor=acting_user,
+        course=course,
+        action="roster.import",
+        created=created,
+        updated=updated,
+        rows=len(rows),
+    )
+    from courses.tasks import promote_from_waitlist, recompute_course_deadlines
+
+    enqueue_on_commit(recompute_course_deadlines, course_id=course.id)
+    for section_id in {row.section.id for row in rows}:
+        enqueue_on_commit(promote_from_waitlist, section_id=section_id)
+    return {"rows": len(rows), "created": created, "updated": updated}

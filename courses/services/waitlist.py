@@ -1,0 +1,273 @@
+"""The waitlist: joining, leaving, priority, capacity, drops and promotion.
+
+Every write that changes who holds a seat locks the section row first, so promotions, drops, capacity
+changes and joins that happen at once are serialised: a section never goes over capacity and nobody is
+promoted twice. Promotion itself runs in a Celery task after commit.
+"""
+
+from datetime import datetime
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from courses import access
+from courses.models import Course, Enrolment, Promotion, Section, SitInRequest
+from courses.selectors import waitlist_queryset
+from courses.services.audit import audit_record
+from portal.errors import ObjectNotFound, PermissionDenied, PortalError
+from portal.tasking import enqueue_on_commit
+
+Status = Enrolment.Status
+Basis = Enrolment.GradingBasis
+
+
+def wrong_course_message(course: Course, section_code: str) -> str | None:
+    """The guidance for a student of one of the sections that are a different course."""
+    wanted = section_code.replace(" ", "").upper()
+    for code in course.other_section_codes:
+        if code.replace(" ", "").upper() == wanted:
+            return (
+                f"{code} is a different course: {course.other_courses_notice or 'use that course’s own site.'} "
+                f"This portal is for {', '.join(course.sections.values_list('code', flat=True))}."
+            )
+    return None
+
+
+def _lock_section(section_id: int) -> Section:
+    return Section.objects.select_for_update().select_related("course").get(pk=section_id)
+
+
+def _enrolled_count(section: Section) -> int:
+    return Enrolment.objects.filter(section=section, status=Status.ENROLLED).count()
+
+
+@transaction.atomic
+def waitlist_join(
+    *, acting_user, section_id: int, grading_basis: str = Basis.CREDIT, now: datetime | None = None
+) -> Enrolment:
+    now = now or timezone.now()
+    section = Section.objects.filter(pk=section_id).select_related("course").first()
+    if section is None:
+        raise ObjectNotFound("No such section. Pick one of the course's sections.")
+    course = section.course
+    if grading_basis not in Basis.values:
+        raise PortalError(
+            "Choose credit, audit or pass_fail.", fields={"grading_basis": "Unknown grading basis."}
+        )
+    if grading_basis != Basis.CREDIT and not course.waitlist_allows_audit:
+        raise PortalError(
+            "This course gives its seats to students taking it for credit and declines audit and pass/fail "
+            "requests. You are welcome to sit in while space allows, or to follow the stream.",
+            code="audit_declined",
+            fields={"grading_basis": "Only credit is accepted."},
+        )
+    section = _lock_section(section.id)
+    current = (
+        Enrolment.objects.select_for_update()
+        .filter(user=acting_user, section__course=course)
+        .exclude(status=Status.DROPPED)
+        .select_related("section")
+        .first()
+    )
+    if current is not None:
+        raise PortalError(
+            f"You are already {current.get_status_display().lower()} in {current.section.code}; leave that first "
+            "to wait for another section.",
+            code="already_in_course",
+        )
+    enrolment, created = Enrolment.objects.get_or_create(
+        user=acting_user,
+        section=section,
+        defaults={"status": Status.WAITLISTED, "grading_basis": grading_basis, "joined_at": now},
+    )
+    if not created:  # re-joining after leaving goes to the back of the line
+        enrolment.status, enrolment.grading_basis, enrolment.joined_at = Status.WAITLISTED, grading_basis, now
+        enrolment.save(update_fields=["status", "grading_basis", "joined_at", "updated_at"])
+    audit_record(
+        actor=acting_user, course=course, action="waitlist.join", target=section.code, basis=grading_basis
+    )
+    _after_seat_change(section, student_ids=[acting_user.id])
+    return enrolment
+
+
+@transaction.atomic
+def waitlist_leave(*, acting_user, section_id: int) -> Enrolment:
+    section = _lock_section(section_id)
+    enrolment = Enrolment.objects.filter(user=acting_user, section=section, status=Status.WAITLISTED).first()
+    if enrolment is None:
+        raise PortalError(f"You are not on the waitlist of {section.code}.", code="not_waitlisted")
+    enrolment.status = Status.DROPPED
+    enrolment.save(update_fields=["status", "updated_at"])
+    audit_record(actor=acting_user, course=section.course, action="waitlist.leave", target=section.code)
+    _after_seat_change(section, student_ids=[acting_user.id], promote=False)
+    return enrolment
+
+
+@transaction.atomic
+def enrolment_drop(*, acting_user, enrolment_id: int) -> Enrolment:
+    """The instructor drops a student; the freed seat goes to the next on the waitlist."""
+    enrolment = Enrolment.objects.filter(pk=enrolment_id).select_related("section").first()
+    if enrolment is None or not access.is_staff_of(acting_user, enrolment.section.course_id):
+        raise ObjectNotFound("No such enrolment among your courses.")
+    if not access.is_instructor(acting_user, enrolment.section.course_id):
+        raise PermissionDenied("Only the course's instructors drop students.")
+    section = _lock_section(enrolment.section_id)
+    enrolment = Enrolment.objects.select_for_update().get(pk=enrolment_id)
+    if enrolment.status == Status.DROPPED:
+        raise PortalError(f"{enrolment.user.username} is already dropped.", code="already_dropped")
+    enrolment.status = Status.DROPPED
+    enrolment.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=acting_user, course=section.course, action="enrolment.drop", target=enrolment.user.username
+    )
+    _after_seat_change(section, student_ids=[enrolment.user_id])
+    return enrolment
+
+
+@transaction.atomic
+def section_update(
+    *, acting_user, section_id: int, capacity: int | None = None, room_capacity: int | None = None
+) -> Section:
+    """Change a section's capacity (up to the room's size); a raise promotes from the waitlist."""
+    section = access.access_section(acting_user, section_id)
+    if not access.is_instructor(acting_user, section.course_id):
+        raise PermissionDenied("Only the course's instructors change capacity.")
+    section = _lock_section(section_id)
+    new_room = section.room_capacity if room_capacity is None else room_capacity
+    new_capacity = section.capacity if capacity is None else capacity
+    if new_room and new_capacity > new_room:
+        raise PortalError(
+            f"The room holds {new_room}; capacity can grow up to that. Raise the room capacity first if the room changed.",
+            fields={"capacity": f"At most {new_room}."},
+        )
+    enrolled = _enrolled_count(section)
+    if new_capacity < enrolled:
+        raise PortalError(
+            f"{enrolled} students are enrolled; capacity cannot go below that. Drop students first.",
+            fields={"capacity": f"At least {enrolled}."},
+        )
+    old = section.capacity
+    section.capacity, section.room_capacity = new_capacity, new_room
+    section.save(update_fields=["capacity", "room_capacity"])
+    audit_record(
+        actor=acting_user,
+        course=section.course,
+        action="section.capacity",
+        target=section.code,
+        old=old,
+        new=new_capacity,
+    )
+    if new_capacity > old:
+        _after_seat_change(section, student_ids=[])
+    return section
+
+
+def _after_seat_change(section: Section, *, student_ids: list[int], promote: bool = True) -> None:
+    from courses.tasks import promote_from_waitlist, recompute_course_deadlines
+
+    if student_ids:
+        enqueue_on_commit(recompute_course_deadlines, course_id=section.course_id, student_ids=student_ids)
+    if promote:
+        enqueue_on_commit(promote_from_waitlist, section_id=section.id)
+
+
+@transaction.atomic
+def waitlist_promote(*, section_id: int, now: datetime | None = None) -> list[int]:
+    """Fill every free seat from the waitlist in priority order. Idempotent; returns promoted enrolment ids."""
+    now = now or timezone.now()
+    section = _lock_section(section_id)
+    free = section.capacity - _enrolled_count(section)
+    if free <= 0:
+        return []
+    promoted = []
+    for enrolment in waitlist_queryset(section)[:free]:
+        Enrolment.objects.filter(pk=enrolment.pk, status=Status.WAITLISTED).update(
+            status=Status.ENROLLED, updated_at=now
+        )
+        Promotion.objects.create(
+            enrolment=enrolment, section=section, promoted_at=now, reason="A seat became free"
+        )
+        promoted.append(enrolment.pk)
+        transaction.on_commit(lambda e=enrolment: _mail_promoted(e.pk))
+    if promoted:
+        audit_record(
+            actor=None,
+            course=section.course,
+            action="waitlist.promote",
+            target=section.code,
+            enrolments=promoted,
+        )
+    return promoted
+
+
+def _mail_promoted(enrolment_id: int) -> None:
+    enrolment = Enrolment.objects.select_related("user", "section__course").get(pk=enrolment_id)
+    send_mail(
+        subject=f"[{enrolment.section.course.code}] You have a seat in {enrolment.section.code}",
+        message=(
+            f"Hello {enrolment.user.display_name},\n\nA seat freed up and you are now enrolled in "
+            f"{enrolment.section.code}. Your deadlines are on the portal's My deadlines page.\n"
+        ),
+        from_email=None,
+        recipient_list=[enrolment.user.email] if enrolment.user.email else [],
+        fail_silently=True,
+    )
+
+
+@transaction.atomic
+def gradescope_request(*, acting_user, enrolment_id: int, now: datetime | None = None) -> Enrolment:
+    """A waitlisted student asks for Gradescope access, to do PS0/HW0 before getting a seat."""
+    enrolment = Enrolment.objects.select_for_update().filter(pk=enrolment_id, user=acting_user).first()
+    if enrolment is None:
+        raise ObjectNotFound("No such enrolment among yours.")
+    if enrolment.status != Status.WAITLISTED:
+        raise PortalError(
+            "Gradescope access requests are for waitlisted students; enrolled students already have access.",
+            code="not_waitlisted",
+        )
+    if enrolment.gradescope_requested_at is None:
+        enrolment.gradescope_requested_at = now or timezone.now()
+        enrolment.save(update_fields=["gradescope_requested_at", "updated_at"])
+    return enrolment
+
+
+@transaction.atomic
+def gradescope_grant(*, acting_user, enrolment_id: int, now: datetime | None = None) -> Enrolment:
+    enrolment = (
+        Enrolment.objects.select_for_update().select_related("section").filter(pk=enrolment_id).first()
+    )
+    if enrolment is None or not access.is_staff_of(acting_user, enrolment.section.course_id):
+        raise ObjectNotFound("No such enrolment among your courses.")
+    if enrolment.gradescope_requested_at is None:
+        raise PortalError("This student has not asked for Gradescope access.", code="not_requested")
+    if enrolment.gradescope_granted_at is None:
+        enrolment.gradescope_granted_at = now or timezone.now()
+        enrolment.gradescope_granted_by = acting_user
+        enrolment.save(update_fields=["gradescope_granted_at", "gradescope_granted_by", "updated_at"])
+        audit_record(
+            actor=acting_user,
+            course=enrolment.section.course,
+            action="gradescope.grant",
+            target=enrolment.user.username,
+        )
+    return enrolment
+
+
+@transaction.atomic
+def sit_in_request(*, acting_user, section_id: int, now: datetime | None = None) -> SitInRequest:
+    """Sitting in is welcome while the room has space; otherwise the stream is the way to follow."""
+    section = _lock_section(section_id)
+    taken = _enrolled_count(section) + SitInRequest.objects.filter(section=section).count()
+    room = section.room_capacity or section.capacity
+    existing = SitInRequest.objects.filter(user=acting_user, section=section).first()
+    if existing:
+        return existing
+    if taken >= room:
+        raise PortalError(
+            f"The room for {section.code} is full, so sitting in is not possible now. Follow the lectures on the stream instead.",
+            code="no_space",
+        )
+    request = SitInRequest.objects.create(user=acting_user, section=section, created_at=now or timezone.now())
+    audit_record(actor=acting_user, course=section.course, action="sit_in.request", target=section.code)
+    return request
