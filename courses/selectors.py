@@ -128,7 +128,7 @@ def sections_for_course(course: Course):
 
 
 def assignments_for_course(course_id: int):
-    return Assignment.objects.filter(course_id=course_id).order_by("due_at", "code")
+    return Assignment.objects.filter(course_id=course_id).order_by(F("due_at").asc(nulls_last=True), "code")
 
 
 def course_information(course: Course) -> dict:

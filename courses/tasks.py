@@ -9,8 +9,12 @@ TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "max_retries":
 
 
 @shared_task(**TASK_OPTIONS)
-def recompute_deadlines(assignment_id: int, student_ids: list[int] | None = None) -> int:
-    return deadlines.deadline_recompute(assignment_id=assignment_id, student_ids=student_ids)
+def recompute_deadlines(
+    assignment_id: int, student_ids: list[int] | None = None, resync_submissions: bool = False
+) -> int:
+    return deadlines.deadline_recompute(
+        assignment_id=assignment_id, student_ids=student_ids, resync_submissions=resync_submissions
+    )
 
 
 @shared_task(**TASK_OPTIONS)

@@ -67,3 +67,23 @@ def access_request(user, request_id: int) -> RegradeRequest:
     if request is None:
         raise ObjectNotFound("No such regrade request among the ones you can see.")
     return request
+
+
+def access_export(user, export_id: int):
+    """Only the course's instructors see its exports."""
+    from courses.models import StaffRole
+    from grading.models import GradeExport
+
+    export = (
+        GradeExport.objects.filter(
+            pk=export_id,
+            course_id__in=StaffRole.objects.filter(user=user, role=StaffRole.Role.INSTRUCTOR).values(
+                "course_id"
+            ),
+        )
+        .select_related("requested_by")
+        .first()
+    )
+    if export is None:
+        raise ObjectNotFound("No such export among your courses' exports.")
+    return export

@@ -1,5 +1,8 @@
 """REST endpoints for grades, grade history, releases and regrade requests."""
 
+from django.http import FileResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -8,7 +11,8 @@ from rest_framework.views import APIView
 from courses.api import ERROR, AssignmentRef
 from grading import access, selectors
 from grading.filters import GradeFilter, RegradeRequestFilter
-from grading.services import grades, regrades
+from grading.services import exports, grades, regrades
+from portal.errors import Conflict
 
 # ---- grades ------------------------------------------------------------------------------------------
 
@@ -293,3 +297,70 @@ def _validated(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+# ---- exports -----------------------------------------------------------------------------------------
+
+
+class ExportIn(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["canvas", "breakdown"])
+
+
+class ExportOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    course = serializers.IntegerField(source="course_id")
+    format = serializers.CharField()
+    status = serializers.CharField()
+    progress = serializers.IntegerField()
+    rows_done = serializers.IntegerField()
+    rows_total = serializers.IntegerField()
+    error = serializers.CharField()
+    requested_by = serializers.CharField(source="requested_by.username")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    status_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    def get_status_url(self, export) -> str:
+        return reverse("api-grade-export", kwargs={"export_id": export.id})
+
+    def get_download_url(self, export) -> str | None:
+        if export.status != "done":
+            return None
+        return reverse("api-grade-export-download", kwargs={"export_id": export.id})
+
+
+class GradeExportCreateView(APIView):
+    @extend_schema(
+        request=ExportIn, responses={202: ExportOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["exports"]
+    )
+    def post(self, request, course_id: int):
+        """Start an export (instructors); poll its `progress`, then download it."""
+        data = _validated(ExportIn, request.data)
+        export = exports.grade_export_request(
+            acting_user=request.user, course_id=course_id, format=data["format"]
+        )
+        export.refresh_from_db()
+        return Response(ExportOut(export).data, status=status.HTTP_202_ACCEPTED)
+
+
+class GradeExportDetailView(APIView):
+    @extend_schema(responses={200: ExportOut, 404: ERROR}, tags=["exports"])
+    def get(self, request, export_id: int):
+        return Response(ExportOut(access.access_export(request.user, export_id)).data)
+
+
+class GradeExportDownloadView(APIView):
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, 404: ERROR, 409: ERROR}, tags=["exports"]
+    )
+    def get(self, request, export_id: int):
+        export = access.access_export(request.user, export_id)
+        if export.status != "done":
+            raise Conflict(f"The export is {export.status}; download it when its progress reaches 100.")
+        return FileResponse(
+            export.file.open("rb"),
+            as_attachment=True,
+            filename=export.file.name.rsplit("/", 1)[-1].split("-", 1)[-1],
+            content_type="text/csv; charset=utf-8",
+        )

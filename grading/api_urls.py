@@ -36,4 +36,15 @@ urlpatterns = [
         api.RegradeAppealView.as_view(),
         name="api-regrade-appeal",
     ),
+    path(
+        "courses/<int:course_id>/grade-exports/",
+        api.GradeExportCreateView.as_view(),
+        name="api-grade-exports",
+    ),
+    path("grade-exports/<int:export_id>/", api.GradeExportDetailView.as_view(), name="api-grade-export"),
+    path(
+        "grade-exports/<int:export_id>/download/",
+        api.GradeExportDownloadView.as_view(),
+        name="api-grade-export-download",
+    ),
 ]

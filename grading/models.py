@@ -73,6 +73,16 @@ class QuestionScore(models.Model):
         return f"{self.question}: {self.score}"
 
 
+class GradeChangeQuerySet(models.QuerySet):
+    """Bulk writes bypass save() and delete(); the history refuses them too."""
+
+    def update(self, **kwargs):
+        raise ValueError("Grade history is append-only; record a new change instead.")
+
+    def delete(self):
+        raise ValueError("Grade history is append-only and cannot be deleted.")
+
+
 class GradeChange(models.Model):
     """Append-only: every score change, by anyone, with who, when, old, new and why."""
 
@@ -90,6 +100,8 @@ class GradeChange(models.Model):
     changed_at = models.DateTimeField()
     reason = models.TextField()
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.ENTRY)
+
+    objects = GradeChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["changed_at", "id"]
@@ -174,3 +186,40 @@ class RegradeRequest(models.Model):
     @property
     def is_appeal(self) -> bool:
         return self.appeal_of_id is not None
+
+
+def export_upload_to(instance: "GradeExport", filename: str) -> str:
+    return f"exports/{instance.course_id}/{instance.pk}-{filename}"
+
+
+class GradeExport(models.Model):
+    """One export job: who asked for which format when, its progress, and the file. Also the audit trail."""
+
+    class Format(models.TextChoices):
+        CANVAS = "canvas", "Canvas gradebook import"
+        BREAKDOWN = "breakdown", "Full breakdown"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="grade_exports")
+    format = models.CharField(max_length=16, choices=Format.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=export_upload_to, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} export of {self.course_id} ({self.status})"

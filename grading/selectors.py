@@ -189,3 +189,23 @@ def readiness_by_student(course, *, student_ids=None, released_only: bool = Fals
         student_id: Readiness(tuple(sorted(results)), any(p <= threshold for _, p in results))
         for student_id, results in found.items()
     }
+
+
+def exports_for_course(course, limit: int = 20):
+    from grading.models import GradeExport
+
+    return list(GradeExport.objects.filter(course=course).select_related("requested_by")[:limit])
+
+
+def student_totals(user) -> list[tuple]:
+    """The student's own running total per course, from released grades only."""
+    from grading.totals import CourseScheme, totals_for_students
+
+    out = []
+    enrolments = Enrolment.objects.filter(user=user, status=Enrolment.Status.ENROLLED).select_related(
+        "section__course"
+    )
+    for enrolment in enrolments:
+        scheme = CourseScheme.load(enrolment.section.course)
+        out.append((scheme, totals_for_students(scheme, [enrolment], released_only=True)[0]))
+    return out

@@ -45,7 +45,11 @@ def my_grades(request):
     history = selectors.history_for_grades([g.id for g in grades])
     for row in rows:
         row["history"] = history.get(row["grade"].id, [])
-    return render(request, "grading/my_grades.html", {"rows": rows, "now": now})
+    return render(
+        request,
+        "grading/my_grades.html",
+        {"rows": rows, "now": now, "totals": selectors.student_totals(request.user)},
+    )
 
 
 @login_required
@@ -122,4 +126,17 @@ def _limit_choices(filterset, user, staff_courses) -> None:
         choices=[("", "All sections")]
         + [(s.id, s.code) for s in Section.objects.filter(course__in=staff_courses).order_by("code")],
         label="Section",
+    )
+
+
+@login_required
+def exports_page(request, course_id: int):
+    try:
+        course = course_access.access_course_as_instructor(request.user, course_id)
+    except PortalError as exc:
+        raise Http404(exc.detail) from exc
+    return render(
+        request,
+        "grading/exports.html",
+        {"course": course, "exports": selectors.exports_for_course(course)},
     )

@@ -33,12 +33,17 @@ def _late_days_used_elsewhere(rows: Iterable[EffectiveDeadline]) -> dict[int, in
 
 
 def deadline_recompute(
-    *, assignment_id: int, student_ids: Iterable[int] | None = None, now: datetime | None = None
+    *,
+    assignment_id: int,
+    student_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+    resync_submissions: bool = False,
 ) -> int:
     """Store the effective deadline of every active student (or of `student_ids`) for one assignment.
 
     Idempotent. When every student shares the course's window (no extension, no late-day bank), the whole
-    class is one UPDATE; the few rows that differ are upserted in one batch. Returns rows written.
+    class is one UPDATE; the few rows that differ are upserted in one batch. `resync_submissions` re-reads
+    every student's latest submission (for writers that add submissions in bulk). Returns rows written.
     """
     now = now or timezone.now()
     assignment = Assignment.objects.select_related("course").filter(pk=assignment_id).first()

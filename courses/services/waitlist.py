@@ -35,7 +35,10 @@ def wrong_course_message(course: Course, section_code: str) -> str | None:
 
 
 def _lock_section(section_id: int) -> Section:
-    return Section.objects.select_for_update().select_related("course").get(pk=section_id)
+    section = Section.objects.select_for_update().select_related("course").filter(pk=section_id).first()
+    if section is None:
+        raise ObjectNotFound("No such section. Pick one of the course's sections.")
+    return section
 
 
 def _enrolled_count(section: Section) -> int:

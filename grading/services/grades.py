@@ -115,6 +115,12 @@ def grade_enter(
         )
     if not access.is_grade_staff(acting_user, grade):
         raise ObjectNotFound("No such student among the sections you staff.")
+    entered = dict(QuestionScore.objects.filter(grade=grade).values_list("question_id", "score"))
+    if not reason.strip() and any(entered.get(qid) not in (None, score) for qid, score in scores.items()):
+        raise PortalError(
+            "Say why the score changes; the reason is kept in the grade's history.",
+            fields={"reason": "Required to change a score already entered."},
+        )
     _apply_scores(acting_user, grade, scores, reason or "Entered", source, now)
     return grade
 
@@ -186,6 +192,7 @@ def grades_release(
     )
     if scheduled_for <= now:
         grades_release_carry_out(release_id=release.id, now=now)
+        release.refresh_from_db(fields=["released_at"])
     return release
 
 

@@ -126,7 +126,66 @@
     });
   }
 
+  // Grade exports: start the job, poll its progress into the bar, then offer the download.
+  function wireExports(root) {
+    const box = root.getElementById ? root.getElementById("export-status") : null;
+    if (!box) return;
+    const bar = box.querySelector("progress");
+    const text = box.querySelector("[data-export-text]");
+    const error = box.querySelector("[data-export-error]");
+    const link = box.querySelector("[data-export-download]");
+
+    function show(job) {
+      bar.value = job.progress;
+      text.textContent = job.status === "done"
+        ? "Done: " + job.rows_total + " students."
+        : "Exporting… " + job.progress + "% (" + job.rows_done + " of " + (job.rows_total || "?") + " students)";
+      if (job.status === "done" && job.download_url) {
+        link.href = job.download_url;
+        link.hidden = false;
+        link.focus();
+      }
+      if (job.status === "failed") {
+        error.hidden = false;
+        error.textContent = job.error || "The export failed. Start it again.";
+      }
+    }
+
+    async function poll(url) {
+      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const job = await response.json();
+      show(job);
+      if (job.status === "queued" || job.status === "running") window.setTimeout(function () { poll(url); }, 500);
+    }
+
+    root.querySelectorAll("form[data-export]").forEach(function (form) {
+      form.addEventListener("submit", async function (event) {
+        event.preventDefault();
+        box.hidden = false;
+        error.hidden = true;
+        link.hidden = true;
+        bar.value = 0;
+        text.textContent = "Starting the export…";
+        const response = await fetch(form.dataset.export, {
+          method: "POST",
+          body: new FormData(form),
+          headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+          credentials: "same-origin",
+        });
+        const job = await response.json();
+        if (!response.ok) {
+          error.hidden = false;
+          error.textContent = job.detail || "The export could not start. Reload the page and try again.";
+          return;
+        }
+        show(job);
+        if (job.status !== "done" && job.status !== "failed") poll(job.status_url);
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    wireExports(document);
     showLocalTimes(document);
     tickCountdowns();
     window.setInterval(tickCountdowns, 30000);

@@ -10,11 +10,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from courses.models import Assignment, Course, Enrolment, Section, StaffRole, Term, User
+from courses.models import Assignment, Course, Enrolment, Section, StaffRole, Submission, Term, User
 from courses.services.enrolments import enrolment_set
 from courses.tasks import recompute_deadlines
 from grading.demo import seed_grades
@@ -204,7 +205,9 @@ class Command(BaseCommand):
             (f"wait{i}", gr if i <= 3 else ug, Enrolment.Status.WAITLISTED, 3000 + i) for i in range(1, 6)
         ]
         for index, (username, section, status, number) in enumerate(people):
-            user = self._user(username, FIRST[index % 20], LAST[(index * 7) % 20], sis_id=f"0903{number:05d}")
+            user = self._user(
+                username, FIRST[index % 20], LAST[(index * 7 + index // 20) % 20], sis_id=f"0903{number:05d}"
+            )
             enrolment_set(acting_user=instructor, user=user, section=section, status=status, recompute=False)
 
     def _assignments(self, course: Course, shift: timedelta) -> None:
@@ -234,4 +237,31 @@ class Command(BaseCommand):
                     "team_size_max": spec.team[1],
                 },
             )
-            enqueue_on_commit(recompute_deadlines, assignment_id=assignment.id)
+            self._submissions(assignment, course)
+            enqueue_on_commit(recompute_deadlines, assignment_id=assignment.id, resync_submissions=True)
+
+    def _submissions(self, assignment: Assignment, course: Course) -> None:
+        """PS0/HW0 were submitted by every enrolled student (and wait2, who gains waitlist priority); PS1 by
+        ug2 to ug10 on time. ug1 has not submitted PS1, so its grace period shows."""
+        if assignment.code in ("PS0", "HW0"):
+            usernames = [f"ug{i}" for i in range(1, 21)] + [f"gr{i}" for i in range(1, 21)] + ["wait2"]
+        elif assignment.code == "PS1":
+            usernames = [f"ug{i}" for i in range(2, 11)]
+        else:
+            return
+        collaborators_allowed = assignment.collaboration_allowed
+        for user in User.objects.filter(username__in=usernames):
+            if Submission.objects.filter(student=user, assignment=assignment).exists():
+                continue
+            submission = Submission.objects.create(
+                student=user,
+                assignment=assignment,
+                file=ContentFile(
+                    f"{assignment.code} by {user.username}\n".encode(), name=f"{assignment.code}.txt"
+                ),
+                submitted_at=assignment.due_at - timedelta(hours=5),
+                timing=Submission.Timing.ON_TIME,
+                honor_statement_accepted=True,
+            )
+            if collaborators_allowed and user.username == "ug2":
+                submission.collaborators.set(User.objects.filter(username="ug3"))

@@ -1,0 +1,210 @@
+"""Section-aware assignment percentages and course totals — the one place these rules live.
+
+- A question is required, extra credit or not applicable per section (default: required). Extra credit
+  adds to what a student earned without adding to what they could earn; required counts in both.
+- Late outcomes come from the deadline engine: "missing" (nothing in the window) counts 0; a per-day
+  penalty (courses using that policy) scales the score.
+- Totals come from assignment weights (percent of the course); bonus assignments add up to their weight.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import F
+from django.utils import timezone
+
+from courses.models import Assignment, Course, EffectiveDeadline, Enrolment
+from grading.models import Question, QuestionRequirement, QuestionScore
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+Requirement = QuestionRequirement.Requirement
+
+
+def two_places(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    id: int
+    points: Decimal
+    requirements: dict[int, str]  # section id → requirement
+
+    def requirement_for(self, section_id: int) -> str:
+        return self.requirements.get(section_id, Requirement.REQUIRED)
+
+
+@dataclass(frozen=True)
+class CourseScheme:
+    """Everything about a course needed to total any student: three queries, loaded once."""
+
+    course: Course
+    assignments: list[Assignment]
+    questions: dict[int, list[QuestionInfo]]  # assignment id → questions
+
+    @classmethod
+    def load(cls, course: Course) -> "CourseScheme":
+        assignments = list(
+            Assignment.objects.filter(course=course).order_by(F("due_at").asc(nulls_last=True), "code")
+        )
+        requirements: dict[int, dict[int, str]] = defaultdict(dict)
+        for question_id, section_id, requirement in QuestionRequirement.objects.filter(
+            question__assignment__course=course
+        ).values_list("question_id", "section_id", "requirement"):
+            requirements[question_id][section_id] = requirement
+        questions: dict[int, list[QuestionInfo]] = defaultdict(list)
+        for question_id, assignment_id, points in (
+            Question.objects.filter(assignment__course=course)
+            .order_by("position", "label")
+            .values_list("id", "assignment_id", "points")
+        ):
+            questions[assignment_id].append(
+                QuestionInfo(question_id, points, requirements.get(question_id, {}))
+            )
+        return cls(course, assignments, dict(questions))
+
+    def possible(self, assignment: Assignment, section_id: int) -> Decimal:
+        qs = self.questions.get(assignment.id)
+        if not qs:
+            return assignment.points
+        return sum((q.points for q in qs if q.requirement_for(section_id) == Requirement.REQUIRED), ZERO)
+
+
+@dataclass(frozen=True)
+class AssignmentResult:
+    assignment: Assignment
+    earned: Decimal | None  # raw points, extra credit included; None when not graded
+    possible: Decimal
+    late_outcome: str  # EffectiveDeadline.Outcome value, or "" when there is no deadline
+    penalty_percent: Decimal
+    percent: Decimal | None  # after late rules; None when not graded and not missing
+
+    @property
+    def score_points(self) -> Decimal | None:
+        """The final score on the assignment's own point scale (what a gradebook column holds)."""
+        return None if self.percent is None else self.percent * self.assignment.points / HUNDRED
+
+
+@dataclass
+class StudentTotal:
+    student_id: int
+    section_id: int
+    results: list[AssignmentResult] = field(default_factory=list)
+    category_totals: dict[str, Decimal] = field(default_factory=dict)
+    bonus: Decimal = ZERO
+    total: Decimal = ZERO  # percent of the course, bonus included
+    graded_weight: Decimal = ZERO
+
+    @property
+    def running_percent(self) -> Decimal | None:
+        """The weighted percentage over what has been graded so far."""
+        earned = sum(self.category_totals.values(), ZERO)
+        return earned * HUNDRED / self.graded_weight if self.graded_weight else None
+
+
+def assignment_result(
+    scheme: CourseScheme,
+    assignment: Assignment,
+    section_id: int,
+    scores: dict[int, Decimal] | None,
+    outcome: tuple[str, Decimal] | None,
+) -> AssignmentResult:
+    late_outcome, penalty = outcome or ("", ZERO)
+    possible = scheme.possible(assignment, section_id)
+    earned = None
+    if scores is not None:
+        questions = scheme.questions.get(assignment.id)
+        if questions:
+            earned = sum(
+                (
+                    scores.get(q.id, ZERO)
+                    for q in questions
+                    if q.requirement_for(section_id) != Requirement.NOT_APPLICABLE
+                ),
+                ZERO,
+            )
+        else:
+            earned = sum(scores.values(), ZERO)
+    if late_outcome == EffectiveDeadline.Outcome.MISSING:
+        percent = ZERO  # nothing inside the window: 0, whatever was entered
+    elif earned is None or not possible:
+        percent = None
+    else:
+        percent = earned * HUNDRED / possible * (HUNDRED - penalty) / HUNDRED
+    return AssignmentResult(assignment, earned, possible, late_outcome, penalty, percent)
+
+
+def student_total(
+    scheme: CourseScheme,
+    *,
+    student_id: int,
+    section_id: int,
+    scores: dict[int, dict[int, Decimal]],
+    outcomes: dict[int, tuple[str, Decimal]],
+) -> StudentTotal:
+    """`scores`: assignment id → {question id → score} (only graded assignments); `outcomes`: assignment
+    id → (late outcome, penalty percent)."""
+    total = StudentTotal(student_id=student_id, section_id=section_id)
+    for assignment in scheme.assignments:
+        result = assignment_result(
+            scheme, assignment, section_id, scores.get(assignment.id), outcomes.get(assignment.id)
+        )
+        total.results.append(result)
+        if result.percent is None or not assignment.weight:
+            continue
+        weighted = assignment.weight * result.percent / HUNDRED
+        if assignment.is_bonus:
+            total.bonus += min(assignment.weight, weighted)
+        elif assignment.counts_toward_grade:
+            total.category_totals[assignment.category] = (
+                total.category_totals.get(assignment.category, ZERO) + weighted
+            )
+            total.graded_weight += assignment.weight
+    total.total = sum(total.category_totals.values(), ZERO) + total.bonus
+    return total
+
+
+def totals_for_students(
+    scheme: CourseScheme, enrolments: Iterable[Enrolment], *, released_only: bool = False
+) -> list[StudentTotal]:
+    """Totals for a batch of students: three queries for the batch, whatever its size."""
+    enrolments = list(enrolments)
+    student_ids = [e.user_id for e in enrolments]
+    grade_filter = {"grade__student_id__in": student_ids, "grade__assignment__course": scheme.course}
+    if released_only:
+        grade_filter["grade__released_at__isnull"] = False
+    scores: dict[int, dict[int, dict[int, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    for student_id, assignment_id, question_id, score in QuestionScore.objects.filter(
+        **grade_filter
+    ).values_list("grade__student_id", "grade__assignment_id", "question_id", "score"):
+        scores[student_id][assignment_id][question_id] = score
+    outcomes: dict[int, dict[int, tuple[str, Decimal]]] = defaultdict(dict)
+    now = timezone.now()
+    for (
+        student_id,
+        assignment_id,
+        outcome,
+        penalty,
+        closes_at,
+        submitted_at,
+    ) in EffectiveDeadline.objects.filter(
+        student_id__in=student_ids, assignment__course=scheme.course
+    ).values_list(
+        "student_id", "assignment_id", "outcome", "penalty_percent", "closes_at", "last_submitted_at"
+    ):
+        if outcome == EffectiveDeadline.Outcome.PENDING and submitted_at is None and closes_at < now:
+            outcome = EffectiveDeadline.Outcome.MISSING  # passed; the closing task has not recorded it yet
+        outcomes[student_id][assignment_id] = (outcome, penalty)
+    return [
+        student_total(
+            scheme,
+            student_id=e.user_id,
+            section_id=e.section_id,
+            scores=scores.get(e.user_id, {}),
+            outcomes=outcomes.get(e.user_id, {}),
+        )
+        for e in enrolments
+    ]
