@@ -3,16 +3,18 @@
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courses import access as course_access
 from courses.api import ERROR, AssignmentRef
 from grading import access, selectors
 from grading.filters import GradeFilter, RegradeRequestFilter
-from grading.services import exports, grades, regrades
-from portal.errors import Conflict
+from grading.services import exports, grades, imports, regrades
+from portal.errors import Conflict, ObjectNotFound
 
 # ---- grades ------------------------------------------------------------------------------------------
 
@@ -364,3 +366,75 @@ class GradeExportDownloadView(APIView):
             filename=export.file.name.rsplit("/", 1)[-1].split("-", 1)[-1],
             content_type="text/csv; charset=utf-8",
         )
+
+
+# ---- imports -----------------------------------------------------------------------------------------
+
+
+class GradeImportIn(serializers.Serializer):
+    assignment = serializers.IntegerField()
+    file = serializers.FileField(
+        help_text="Gradescope-style CSV: SID/Email/Username and 'Q1 (25.0 pts)' columns."
+    )
+
+
+class ParticipationImportIn(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV with a username (or email or SID) column and a count column.")
+    rule = serializers.ChoiceField(choices=["top_n", "threshold"])
+    value = serializers.IntegerField(min_value=1)
+
+
+class GradeImportView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": GradeImportIn},
+        responses={
+            201: inline_serializer(
+                "GradeImportResult",
+                {"rows": serializers.IntegerField(), "scores_changed": serializers.IntegerField()},
+            ),
+            400: ERROR,
+            404: ERROR,
+        },
+        tags=["grades"],
+    )
+    def post(self, request, course_id: int):
+        """Import per-question scores for one assignment (staff): all or nothing, row-level errors."""
+        data = _validated(GradeImportIn, request.data)
+        assignment = course_access.access_assignment_as_staff(request.user, data["assignment"])
+        if assignment.course_id != course_id:
+            raise ObjectNotFound("No such assignment in this course.")
+        result = imports.grade_import(
+            acting_user=request.user, assignment_id=assignment.id, data=data["file"].read()
+        )
+        return Response(result, status=status.HTTP_201_CREATED)
+
+
+class ParticipationImportView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ParticipationImportIn},
+        responses={
+            201: inline_serializer(
+                "ParticipationImportResult",
+                {"rows": serializers.IntegerField(), "qualified": serializers.IntegerField()},
+            ),
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
+        tags=["grades"],
+    )
+    def post(self, request, assignment_id: int):
+        """Turn contribution counts into the participation bonus (instructors): top N, or a threshold."""
+        data = _validated(ParticipationImportIn, request.data)
+        result = imports.participation_import(
+            acting_user=request.user,
+            assignment_id=assignment_id,
+            data=data["file"].read(),
+            rule=data["rule"],
+            value=data["value"],
+        )
+        return Response(result, status=status.HTTP_201_CREATED)

@@ -36,6 +36,12 @@ urlpatterns = [
         api.RegradeAppealView.as_view(),
         name="api-regrade-appeal",
     ),
+    path("courses/<int:course_id>/grade-imports/", api.GradeImportView.as_view(), name="api-grade-imports"),
+    path(
+        "assignments/<int:assignment_id>/participation-imports/",
+        api.ParticipationImportView.as_view(),
+        name="api-participation-imports",
+    ),
     path(
         "courses/<int:course_id>/grade-exports/",
         api.GradeExportCreateView.as_view(),

@@ -125,7 +125,7 @@ def regrade_request_resolve(
 ) -> RegradeRequest:
     """Accept (with the new score, written through the grade history) or reject (with a response)."""
     now = now or timezone.now()
-    _staff_request(acting_user, request_id)
+    question = _staff_request(acting_user, request_id).question
     fields = {}
     if decision not in (State.ACCEPTED, State.REJECTED):
         fields["decision"] = "Choose accepted or rejected."
@@ -133,6 +133,10 @@ def regrade_request_resolve(
         fields["response"] = "Tell the student why."
     if decision == State.ACCEPTED and new_score is None:
         fields["new_score"] = "An accepted request needs the new score."
+    elif decision == State.ACCEPTED and not 0 <= new_score <= question.points:
+        fields["new_score"] = (
+            f"{question.label} is worth {question.points} points; enter 0 to {question.points}."
+        )
     if fields:
         raise PortalError(next(iter(fields.values())), fields=fields)
     request = _locked(request_id)

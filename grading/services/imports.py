@@ -1,0 +1,271 @@
+"""Grade imports (Gradescope-style CSV) and participation imports: all or nothing, with row-level
+errors; every score is written through the grade history."""
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from courses import access as course_access
+from courses.models import Assignment, Enrolment, User
+from courses.services.audit import audit_record
+from courses.services.roster import decode_csv
+from grading.models import Grade, GradeChange, Question
+from grading.services.grades import questions_ensure, regrade_deadline_for, score_change
+from portal.errors import PortalError
+
+QUESTION_COLUMN = re.compile(
+    r"^(?:\d+:\s*)?(?P<label>.+?)\s*\((?P<points>[\d.]+)\s*pts?\)\s*$", re.IGNORECASE
+)
+EXCEL_TEXT = re.compile(r'^="(.*)"$')  # Excel's way of keeping leading zeros: ="0901234"
+
+
+def _cell(value: str | None) -> str:
+    value = (value or "").strip()
+    match = EXCEL_TEXT.match(value)
+    return match.group(1) if match else value
+
+
+def _number(value: str) -> Decimal | None:
+    value = value.replace("\u00a0", "").replace(" ", "")
+    if value == "":
+        return None
+    if value.count(",") == 1 and "." not in value:
+        value = value.replace(",", ".")  # a decimal comma from a European spreadsheet
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ValueError(value) from None
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    student: User
+    scores: dict[int, Decimal]
+
+
+def _rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    sample = text[:2048]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [h.strip() for h in next(reader, [])]
+    while header and header[-1] == "":
+        header.pop()  # Excel's trailing empty columns
+    rows = []
+    for line, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue  # blank lines at the end
+        rows.append((line, {h: _cell(values[i]) if i < len(values) else "" for i, h in enumerate(header)}))
+    return header, rows
+
+
+def parse_grade_import(*, assignment: Assignment, text: str) -> list[ImportRow]:
+    header, rows = _rows(text)
+    lowered = {h.lower(): h for h in header}
+    questions = {q.label.lower(): q for q in questions_ensure(assignment=assignment)}
+    columns: dict[str, Question] = {}
+    unknown = []
+    for h in header:
+        match = QUESTION_COLUMN.match(h)
+        if match:
+            question = questions.get(match.group("label").strip().lower())
+            if question is None:
+                unknown.append(match.group("label"))
+            else:
+                columns[h] = question
+    if not columns and "total score" in lowered and len(questions) == 1:
+        columns[lowered["total score"]] = next(iter(questions.values()))
+    if unknown or not columns:
+        what = (
+            f"columns for questions that {assignment.code} does not have: {', '.join(unknown)}"
+            if unknown
+            else "no question columns"
+        )
+        raise PortalError(
+            f"The file has {what}. Question columns look like “Q1 (25.0 pts)”; {assignment.code} has "
+            f"{', '.join(q.label for q in questions.values())}.",
+            code="bad_header",
+            fields={"file": "Question columns do not match."},
+        )
+    id_columns = [lowered[c] for c in ("sid", "email", "username") if c in lowered]
+    if not id_columns:
+        raise PortalError(
+            "The file needs a SID, Email or Username column to find each student.",
+            code="bad_header",
+            fields={"file": "No student column."},
+        )
+    students = Enrolment.objects.filter(section__course=assignment.course).exclude(
+        status=Enrolment.Status.DROPPED
+    )
+    users = list(User.objects.filter(id__in=students.values("user_id")))
+    by_key = {}
+    for u in users:
+        for key in (u.sis_id, u.email.lower(), u.username.lower()):
+            if key:
+                by_key.setdefault(key, u)
+    parsed, errors, seen = [], {}, {}
+    for line, values in rows:
+        problems = []
+        student = None
+        for column in id_columns:
+            key = values.get(column, "").lower() if column.lower() != "sid" else values.get(column, "")
+            if key and key in by_key:
+                student = by_key[key]
+                break
+        if student is None:
+            shown = ", ".join(f"{c} {values.get(c)!r}" for c in id_columns)
+            problems.append(f"no student of this course matches {shown}")
+        elif student.id in seen:
+            problems.append(f"{student.username} also appears on line {seen[student.id]}")
+        else:
+            seen[student.id] = line
+        scores = {}
+        for column, question in columns.items():
+            try:
+                score = _number(values.get(column, ""))
+            except ValueError:
+                problems.append(f"{question.label} score {values.get(column)!r} is not a number")
+                continue
+            if score is None:
+                continue
+            if score < 0 or score > question.points:
+                problems.append(f"{question.label} score {score} is outside 0–{question.points}")
+            scores[question.id] = score
+        if problems:
+            errors[f"line {line}"] = "; ".join(problems)
+        elif scores:
+            parsed.append(ImportRow(line, student, scores))
+    if errors:
+        raise PortalError(
+            f"Nothing was imported: {len(errors)} row{'s' if len(errors) != 1 else ''} need fixing. "
+            f"First: {next(iter(errors))}: {next(iter(errors.values()))}.",
+            code="invalid_rows",
+            fields=errors,
+        )
+    return parsed
+
+
+@transaction.atomic
+def grade_import(*, acting_user, assignment_id: int, data: bytes, now: datetime | None = None) -> dict:
+    """Import per-question scores for one assignment (staff). Scores go through the history."""
+    now = now or timezone.now()
+    assignment = course_access.access_assignment_as_staff(acting_user, assignment_id)
+    rows = parse_grade_import(assignment=assignment, text=decode_csv(data))
+    changed = 0
+    questions = {q.id: q for q in questions_ensure(assignment=assignment)}
+    released = assignment.grade_release.released_at if hasattr(assignment, "grade_release") else None
+    for row in rows:
+        grade, _ = Grade.objects.get_or_create(student=row.student, assignment=assignment)
+        if released and grade.released_at is None:
+            grade.released_at, grade.regrade_deadline = (
+                now,
+                regrade_deadline_for(released_at=now, assignment=assignment),
+            )
+            grade.save(update_fields=["released_at", "regrade_deadline"])
+        for question_id, score in row.scores.items():
+            change = score_change(
+                grade=grade,
+                question=questions[question_id],
+                new_score=score,
+                changed_by=acting_user,
+                reason=f"Imported from CSV (line {row.line})",
+                source=GradeChange.Source.IMPORT,
+                now=now,
+            )
+            changed += change is not None
+    audit_record(
+        actor=acting_user,
+        course=assignment.course,
+        action="grades.import",
+        target=assignment.code,
+        rows=len(rows),
+    )
+    return {"rows": len(rows), "scores_changed": changed}
+
+
+@transaction.atomic
+def participation_import(
+    *, acting_user, assignment_id: int, data: bytes, rule: str, value: int, now: datetime | None = None
+) -> dict:
+    """Turn contribution counts (e.g. endorsed Piazza answers) into the participation bonus: the top
+    `value` contributors, or everyone with at least `value` contributions, get full points; others 0."""
+    now = now or timezone.now()
+    assignment = course_access.access_assignment_as_instructor(acting_user, assignment_id)
+    if rule not in ("top_n", "threshold") or value < 1:
+        raise PortalError(
+            "Choose a rule: top_n (the N best contributors) or threshold (at least N contributions), with N ≥ 1.",
+            fields={"rule": "top_n or threshold.", "value": "A whole number ≥ 1."},
+        )
+    header, rows = _rows(decode_csv(data))
+    lowered = {h.lower(): h for h in header}
+    id_column = next((lowered[c] for c in ("username", "email", "sid") if c in lowered), None)
+    count_column = next(
+        (lowered[c] for c in ("count", "contributions", "endorsed answers", "endorsed") if c in lowered), None
+    )
+    if not id_column or not count_column:
+        raise PortalError(
+            "The file needs a username (or email or SID) column and a count column.",
+            code="bad_header",
+            fields={"file": "Columns: username, count."},
+        )
+    students = {
+        key: u
+        for u in User.objects.filter(
+            enrolments__section__course=assignment.course, enrolments__status=Enrolment.Status.ENROLLED
+        ).distinct()
+        for key in (u.username.lower(), u.email.lower(), u.sis_id)
+        if key
+    }
+    counts, errors = {}, {}
+    for line, values in rows:
+        student = students.get(
+            values.get(id_column, "").lower() if id_column.lower() != "sid" else values.get(id_column, "")
+        )
+        try:
+            count = int(_number(values.get(count_column, "")) or 0)
+        except ValueError:
+            errors[f"line {line}"] = f"count {values.get(count_column)!r} is not a number"
+            continue
+        if student is None:
+            errors[f"line {line}"] = f"no enrolled student matches {values.get(id_column)!r}"
+        elif count < 0:
+            errors[f"line {line}"] = "count is negative"
+        else:
+            counts[student.id] = count
+    if errors:
+        raise PortalError(
+            f"Nothing was imported: {len(errors)} row(s) need fixing.", code="invalid_rows", fields=errors
+        )
+    if rule == "top_n":
+        ranked = sorted((c for c in counts.values() if c > 0), reverse=True)
+        cutoff = ranked[value - 1] if len(ranked) >= value else (ranked[-1] if ranked else 1)
+        qualifies = {
+            sid for sid, c in counts.items() if c >= cutoff and c > 0
+        }  # ties at the cutoff all qualify
+    else:
+        qualifies = {sid for sid, c in counts.items() if c >= value}
+    question = questions_ensure(assignment=assignment)[0]
+    for user in User.objects.filter(id__in=counts):
+        grade, _ = Grade.objects.get_or_create(student=user, assignment=assignment)
+        score_change(
+            grade=grade,
+            question=question,
+            new_score=question.points if user.id in qualifies else Decimal(0),
+            changed_by=acting_user,
+            reason=f"Participation: {counts[user.id]} contributions ({rule.replace('_', ' ')} {value})",
+            source=GradeChange.Source.IMPORT,
+            now=now,
+        )
+    audit_record(
+        actor=acting_user, course=assignment.course, action="participation.import", qualified=len(qualifies)
+    )
+    return {"rows": len(counts), "qualified": len(qualifies)}
