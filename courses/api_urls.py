@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import api, api_waitlist
+from courses import api, api_teams, api_waitlist
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
@@ -48,5 +48,15 @@ urlpatterns = [
         "courses/<int:course_id>/roster-imports/",
         api_waitlist.RosterImportView.as_view(),
         name="api-roster-imports",
+    ),
+    path("courses/<int:course_id>/teams/", api_teams.TeamListView.as_view(), name="api-course-teams"),
+    path("teams/<int:team_id>/invite/", api_teams.TeamInviteView.as_view(), name="api-team-invite"),
+    path("teams/<int:team_id>/accept/", api_teams.TeamAcceptView.as_view(), name="api-team-accept"),
+    path("teams/<int:team_id>/decline/", api_teams.TeamDeclineView.as_view(), name="api-team-decline"),
+    path("teams/<int:team_id>/solo-request/", api_teams.TeamSoloRequestView.as_view(), name="api-team-solo"),
+    path(
+        "teams/<int:team_id>/approve-solo/",
+        api_teams.TeamApproveSoloView.as_view(),
+        name="api-team-approve-solo",
     ),
 ]

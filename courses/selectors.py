@@ -353,3 +353,40 @@ def waitlist_standing(enrolment: Enrolment) -> WaitlistStanding | None:
         ahead_other=sum(1 for e in ahead if not e.submitted_prep),
         free_seats=max(0, enrolment.section.capacity - enrolled),
     )
+
+
+@dataclass(frozen=True)
+class TeamView:
+    team: object
+    members: list
+    invited: list
+    status: str  # "complete", "forming", "solo_pending", "solo_approved"
+
+
+def _team_status(team, accepted: int, size) -> str:
+    if accepted == 1 and team.solo_reason:
+        return "solo_approved" if team.solo_approved_at else "solo_pending"
+    return "complete" if size.minimum <= accepted <= size.maximum else "forming"
+
+
+def teams_for_course(course: Course, *, user=None) -> list[TeamView]:
+    """Staff: every team; a student: the teams they belong to or are invited to. Two queries."""
+    from courses.models import Team, TeamMembership
+    from courses.services.teams import team_size_for
+
+    size = team_size_for(course)
+    teams = Team.objects.filter(course=course).prefetch_related(
+        Prefetch("memberships", queryset=TeamMembership.objects.select_related("user").order_by("created_at"))
+    )
+    if user is not None:
+        teams = (
+            teams.filter(memberships__user=user)
+            .exclude(memberships__user=user, memberships__state=TeamMembership.State.DECLINED)
+            .distinct()
+        )
+    out = []
+    for team in teams.order_by("name"):
+        members = [m for m in team.memberships.all() if m.state == TeamMembership.State.ACCEPTED]
+        invited = [m for m in team.memberships.all() if m.state == TeamMembership.State.INVITED]
+        out.append(TeamView(team, members, invited, _team_status(team, len(members), size)))
+    return out

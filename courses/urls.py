@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("account/", views.account, name="account"),
     path("join/", views.join, name="join"),
+    path("courses/<int:course_id>/teams/", views.teams_page, name="teams"),
     path("courses/<int:course_id>/roster/", views.roster, name="roster"),
     path(
         "courses/<int:course_id>/gradescope-requests.csv",

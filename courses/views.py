@@ -233,3 +233,27 @@ def gradescope_requests_csv(request, course_id: int):
             ]
         )
     return response
+
+
+@login_required
+def teams_page(request, course_id: int):
+    from courses.services.teams import team_size_for
+
+    course = _course_or_404(request.user, course_id)
+    staff = access.is_staff_of(request.user, course.id)
+    views = selectors.teams_for_course(course, user=None if staff else request.user)
+    mine = next((v for v in views if any(m.user_id == request.user.id for m in v.members)), None)
+    invitations = [v for v in views if any(m.user_id == request.user.id for m in v.invited)]
+    return render(
+        request,
+        "courses/teams.html",
+        {
+            "course": course,
+            "staff": staff,
+            "is_instructor": access.is_instructor(request.user, course.id),
+            "teams": views,
+            "mine": mine,
+            "invitations": invitations,
+            "size": team_size_for(course),
+        },
+    )

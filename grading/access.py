@@ -1,6 +1,6 @@
 """Who may see which grades and regrade requests. Objects outside a user's reach are "not found"."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from courses.models import Enrolment, StaffRole
 from grading.models import Grade, RegradeRequest
@@ -13,14 +13,14 @@ def staff_scope_q(user, *, grade_prefix: str = "") -> Q:
     roles = StaffRole.objects.filter(user=user)
     whole = roles.filter(Q(section__isnull=True) | Q(role=StaffRole.Role.INSTRUCTOR)).values("course_id")
     sectioned = roles.filter(section__isnull=False, role=StaffRole.Role.TA)
-    return Q(**{f"{p}assignment__course_id__in": whole}) | Q(
-        **{
-            f"{p}assignment__course_id__in": sectioned.values("course_id"),
-            f"{p}student_id__in": Enrolment.objects.filter(
-                section_id__in=sectioned.values("section_id")
-            ).values("user_id"),
-        }
+    # The student's enrolment must be in one of the TA's sections *of the grade's course*: a TA limited to
+    # sections in two courses must not see a student of one course's section in the other course.
+    in_my_section = Enrolment.objects.filter(
+        user_id=OuterRef(f"{p}student_id"),
+        section_id__in=sectioned.values("section_id"),
+        section__course_id=OuterRef(f"{p}assignment__course_id"),
     )
+    return Q(**{f"{p}assignment__course_id__in": whole}) | Q(Exists(in_my_section))
 
 
 def grades_visible_to(user):

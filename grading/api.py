@@ -438,3 +438,26 @@ class ParticipationImportView(APIView):
             value=data["value"],
         )
         return Response(result, status=status.HTTP_201_CREATED)
+
+
+class TeamGradeIn(serializers.Serializer):
+    team = serializers.IntegerField()
+    scores = ScoresField()
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class TeamGradeView(APIView):
+    @extend_schema(
+        request=TeamGradeIn, responses={200: GradeOut(many=True), 400: ERROR, 404: ERROR}, tags=["grades"]
+    )
+    def post(self, request, assignment_id: int):
+        """Enter a team's grade (staff): it applies to every member, each in their own history."""
+        data = _validated(TeamGradeIn, request.data)
+        made = grades.team_grade_enter(
+            acting_user=request.user,
+            assignment_id=assignment_id,
+            team_id=data["team"],
+            scores=data["scores"],
+            reason=data.get("reason", ""),
+        )
+        return Response(GradeOut([selectors.grade_with_scores(g.id) for g in made], many=True).data)

@@ -36,6 +36,7 @@ urlpatterns = [
         api.RegradeAppealView.as_view(),
         name="api-regrade-appeal",
     ),
+    path("assignments/<int:assignment_id>/team-grades/", api.TeamGradeView.as_view(), name="api-team-grades"),
     path("courses/<int:course_id>/grade-imports/", api.GradeImportView.as_view(), name="api-grade-imports"),
     path(
         "assignments/<int:assignment_id>/participation-imports/",

@@ -219,3 +219,42 @@ def grades_release_scheduled(*, now: datetime | None = None) -> int:
     ).values_list("id", flat=True):
         released += grades_release_carry_out(release_id=release_id, now=now)
     return released
+
+
+@transaction.atomic
+def team_grade_enter(
+    *,
+    acting_user,
+    assignment_id: int,
+    team_id: int,
+    scores: dict[int, Decimal],
+    reason: str = "",
+    now: datetime | None = None,
+) -> list[Grade]:
+    """A team's grade applies to each accepted member, each change in that member's grade history."""
+    from courses.models import Team, TeamMembership
+
+    assignment = course_access.access_assignment_as_staff(acting_user, assignment_id)
+    if assignment.team_size_max < 2:
+        raise PortalError(
+            f"{assignment.code} is individual work; enter grades per student.", code="not_team_work"
+        )
+    team = Team.objects.filter(pk=team_id, course_id=assignment.course_id).first()
+    if team is None:
+        raise ObjectNotFound("No such team in this course.")
+    members = TeamMembership.objects.filter(team=team, state=TeamMembership.State.ACCEPTED).select_related(
+        "user"
+    )
+    if not members:
+        raise PortalError(f"Team {team.name} has no members yet.", code="empty_team")
+    return [
+        grade_enter(
+            acting_user=acting_user,
+            assignment_id=assignment.id,
+            student_username=m.user.username,
+            scores=scores,
+            reason=reason or f"Team grade ({team.name})",
+            now=now,
+        )
+        for m in members
+    ]
