@@ -36,3 +36,8 @@ class Conflict(PortalError):
 
     status_code = 409
     default_code = "conflict"
+
+
+class TooManyAttempts(PortalError):
+    status_code = 429
+    default_code = "locked"

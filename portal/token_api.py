@@ -6,6 +6,9 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import AnonRateThrottle
 
+from portal.auth import is_locked, lock_message
+from portal.errors import TooManyAttempts
+
 
 class TokenThrottle(AnonRateThrottle):
     scope = "token"
@@ -38,4 +41,6 @@ class TokenView(ObtainAuthToken):
     throttle_classes = [TokenThrottle]
 
     def post(self, request, *args, **kwargs):
+        if is_locked(request, request.data.get("username")):
+            raise TooManyAttempts(lock_message(), code="locked")
         return super().post(request, *args, **kwargs)
