@@ -27,6 +27,16 @@ from tests.factories import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Sign-in failure counts live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @dataclass
 class World:
     """A small Deep Learning course: CS 4644 and CS 7643-A, staff, students, two assignments."""
