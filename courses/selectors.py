@@ -168,6 +168,7 @@ class DeadlineRow:
     status: str
     outcome: str
     late_days_used: int
+    accepting: bool  # the window is still open for a (re)submission
 
 
 def deadlines_for_student(
@@ -230,6 +231,7 @@ def deadlines_for_student(
                 status=status_for(window=window, submitted_at=submitted_at, now=now),
                 outcome=outcome,
                 late_days_used=late_days,
+                accepting=now <= window.closes_at and assignment.accepts_submissions,
             )
         )
     return rows

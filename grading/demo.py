@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from courses.models import Course, Enrolment, StaffRole, User
-from grading.models import Question, QuestionRequirement, RegradeRequest
+from grading.models import GradeRelease, Question, QuestionRequirement, RegradeRequest
 from grading.services.grades import grade_enter, grades_release
 from grading.services.regrades import regrade_request_claim, regrade_request_create
 
@@ -85,7 +85,9 @@ def seed_grades(course: Course, shift: timedelta) -> None:
                 reason="Graded",
                 now=released - timedelta(days=1),
             )
-        grades_release(acting_user=instructor, assignment_id=assignment.id, now=released)
+        if not GradeRelease.objects.filter(assignment=assignment, released_at__isnull=False).exists():
+            # Each release request is audited: ask only once, so a second seed changes nothing.
+            grades_release(acting_user=instructor, assignment_id=assignment.id, now=released)
     _seed_requests(course, released)
 
 

@@ -23,7 +23,11 @@ class RegradeRequestFilter(django_filters.FilterSet):
     assignment = django_filters.NumberFilter(field_name="grade__assignment_id", label="Assignment")
     question = django_filters.NumberFilter(field_name="question_id", label="Question")
     section = django_filters.NumberFilter(method="filter_section", label="Section")
-    state = django_filters.ChoiceFilter(choices=RegradeRequest.State.choices, label="State")
+    state = django_filters.ChoiceFilter(
+        choices=[("active", "Open or claimed"), *RegradeRequest.State.choices],
+        method="filter_state",
+        label="State",
+    )
     older_than_hours = django_filters.NumberFilter(
         method="filter_age", label="Older than (hours)", min_value=0
     )
@@ -31,6 +35,11 @@ class RegradeRequestFilter(django_filters.FilterSet):
     class Meta:
         model = RegradeRequest
         fields = ["assignment", "question", "section", "state", "older_than_hours"]
+
+    def filter_state(self, queryset, name, value):
+        if value == "active":
+            return queryset.filter(state__in=RegradeRequest.ACTIVE)
+        return queryset.filter(state=value)
 
     def filter_section(self, queryset, name, value):
         return queryset.filter(student_id__in=Enrolment.objects.filter(section_id=value).values("user_id"))

@@ -10,7 +10,7 @@ from courses import access as course_access
 from courses.models import Section
 from grading import selectors
 from grading.filters import RegradeRequestFilter
-from grading.models import RegradeRequest
+from grading.models import Question, RegradeRequest
 from grading.services.regrades import appeal_deadline
 from portal.errors import PortalError
 
@@ -81,7 +81,7 @@ def regrade_queue(request):
     )
     params = request.GET.copy()
     if "state" not in params:
-        params["state"] = RegradeRequest.State.OPEN
+        params["state"] = "active"
     filterset = RegradeRequestFilter(params, queryset=base)
     _limit_choices(filterset, request.user, staff_courses)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
@@ -119,6 +119,18 @@ def _limit_choices(filterset, user, staff_courses) -> None:
             for a in Assignment.objects.filter(course__in=staff_courses).order_by("due_at", "code")
         ],
         label="Assignment",
+    )
+    form.fields["question"] = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        choices=[("", "All questions")]
+        + [
+            (q.id, f"{q.assignment.code} {q.label}")
+            for q in Question.objects.filter(assignment__course__in=staff_courses)
+            .select_related("assignment")
+            .order_by("assignment__due_at", "assignment__code", "position", "label")
+        ],
+        label="Question",
     )
     form.fields["section"] = forms.TypedChoiceField(
         required=False,

@@ -73,7 +73,8 @@ def parse_roster(*, course, text: str) -> list[RosterRow]:
     reader.fieldnames = header
     sections = {s.code.replace(" ", "").upper(): s for s in course.sections.all()}
     rows, errors, seen = [], {}, {}
-    for line, raw in enumerate(reader, start=2):
+    for raw in reader:
+        line = reader.line_num  # the file's own line number: blank lines are skipped but still counted
         values = {k: (v or "").strip() for k, v in raw.items() if k}
         problems = []
         username = values.get("username", "")
