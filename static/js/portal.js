@@ -15,7 +15,7 @@
   function formatIn(date, zone) {
     return new Intl.DateTimeFormat(undefined, {
       weekday: "short", month: "short", day: "numeric", year: "numeric",
-      hour: "numeric", minute: "2-digit", timeZone: zone, timeZoneName: "short",
+      hour: "numeric", minute: "2-digit", timeZone: zone, timeZoneName: "shortOffset",
     }).format(date);
   }
 
