@@ -27,7 +27,7 @@
       if (!browserZone || browserZone === zone) return;
       const span = document.createElement("span");
       span.className = "local-time";
-      span.textContent = "Your time: " + formatIn(new Date(el.getAttribute("datetime")), browserZone);
+      span.textContent = "Your time (" + browserZone + "): " + formatIn(new Date(el.getAttribute("datetime")), browserZone);
       el.insertAdjacentElement("afterend", span);
     });
   }
