@@ -1,8 +1,9 @@
 """API-wide pieces: the error shape and pagination."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -13,6 +14,31 @@ from portal.errors import PortalError
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def not_found(request, exception):
+    """Django's 404 handler: an address under /api/ that matches no route (e.g. a negative id) answers in the
+    API's error shape, like every other API error; pages keep the HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "detail": "No such API address; the paths are listed at /api/docs/.",
+                "code": "not_found",
+                "fields": {},
+            },
+            status=404,
+        )
+    return page_not_found(request, exception)
+
+
+def plausible_time(value) -> None:
+    """Due, release and extension times fall in this century: a year like 0409 or 9999 is a typo, and
+    times that far out cannot be shown in RFC 3339 (before 1883 New York ran on local mean time, -04:56:02)
+    or moved by a grace period without overflowing."""
+    if not 2000 <= value.year <= 2099:
+        raise serializers.ValidationError(
+            f"{value.year} is not a year of a course: give a time between 2000 and 2099.", code="out_of_range"
+        )
 
 
 def _flatten(errors, prefix: str = "") -> dict[str, str]:

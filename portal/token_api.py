@@ -41,6 +41,7 @@ class TokenView(ObtainAuthToken):
     throttle_classes = [TokenThrottle]
 
     def post(self, request, *args, **kwargs):
-        if is_locked(request, request.data.get("username")):
+        username = request.data.get("username")
+        if isinstance(username, str) and is_locked(request, username):  # else the serializer refuses it
             raise TooManyAttempts(lock_message(), code="locked")
         return super().post(request, *args, **kwargs)

@@ -1,0 +1,190 @@
+"""The server-rendered pages: a student's "My deadlines" and the staff's who-submitted overview."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from courses.models import StaffRole
+from courses.services.deadlines import deadline_close_passed
+from tests.courses.helpers import MINUTE, at, build_course, submit
+from tests.factories import EnrolmentFactory, StaffRoleFactory, UserFactory, eastern
+
+HW1_DUE, HW1_GRACE_END = eastern(2023, 2, 12), eastern(2023, 2, 14)
+
+
+def row_html(html: str, code: str) -> str:
+    match = re.search(rf'<tr id="a-{re.escape(code)}"(.*?)</tr>', html, re.S)
+    assert match, f"no row for {code}"
+    return match.group(0)
+
+
+def text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+def group_html(html: str, gid: str) -> str:
+    match = re.search(rf'<section aria-labelledby="{gid}">(.*?)</section>', html, re.S)
+    assert match, f"no group {gid}"
+    return match.group(1)
+
+
+# ---- My deadlines --------------------------------------------------------------------------------------
+
+
+def test_my_deadlines_shows_each_assignment_with_status_and_grace_end(world, client):
+    client.force_login(world.ug1)
+    with at(HW1_DUE + MINUTE):
+        response = client.get(reverse("my-deadlines"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    hw1, ps0 = row_html(html, "HW1"), row_html(html, "PS0")
+    assert 'data-status="grace"' in hw1
+    assert "In grace period" in hw1
+    assert "Sun Feb 12 2023, 11:59 pm EST" in hw1
+    assert "Tue Feb 14 2023, 11:59 pm EST (UTC-05:00)" in hw1
+    assert '<time datetime="2023-02-15T04:59:00+00:00" data-zone="America/New_York">' in hw1  # for the script
+    assert 'data-status="closed"' in ps0
+    assert "No grace period" in ps0
+    assert "Closed: counts 0" in ps0
+    assert "Submit PS0" not in ps0  # no form for a closed window
+    assert "Submit HW1" in hw1
+
+
+def test_my_deadlines_reflects_a_submission(world, api, client):
+    hw1 = world.course.assignments.get(code="HW1")
+    with at(HW1_DUE - MINUTE):
+        submit(api, world.ug1, hw1)
+    client.force_login(world.ug1)
+    with at(HW1_DUE + MINUTE):
+        hw1_row = row_html(client.get(reverse("my-deadlines")).content.decode(), "HW1")
+    assert 'data-status="submitted"' in hw1_row
+    assert "Submitted Sun Feb 12 2023, 11:58 pm EST" in text(hw1_row)
+    assert "Submit again" in hw1_row
+
+
+def test_my_deadlines_shows_only_the_students_own_courses(world, client):
+    client.force_login(world.other_student)
+    html = client.get(reverse("my-deadlines")).content.decode()
+    assert 'id="a-HW1"' not in html
+    assert 'id="a-PS0"' not in html
+    assert "No deadlines yet" in html
+
+
+def test_my_deadlines_needs_a_sign_in(world, client):
+    response = client.get(reverse("my-deadlines"))
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+def test_my_deadlines_runs_a_fixed_number_of_queries(db, client, django_assert_max_num_queries):
+    counts = {}
+    for n in (2, 30):
+        _, people = build_course(assignments=n, students=3, code=f"Course with {n}")
+        client.force_login(people[0])
+        with at(eastern(2023, 1, 1)), CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("my-deadlines"))
+        assert response.status_code == 200
+        assert response.content.decode().count('<tr id="a-') == n
+        counts[n] = len(queries)
+    assert counts[2] == counts[30]
+    with at(eastern(2023, 1, 1)), django_assert_max_num_queries(counts[2]):
+        client.get(reverse("my-deadlines"))
+    assert counts[2] <= 12
+
+
+# ---- staff overview ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed(world, api, django_capture_on_commit_callbacks):
+    """HW1 in its grace period: ug1 on time, ug2 in grace, gr1 (with an extension) and ug3 not yet."""
+    EnrolmentFactory(
+        user=UserFactory(username="ug3", first_name="Uma", last_name="Three"), section=world.ug_section
+    )
+    world.recompute()
+    hw1 = world.course.assignments.get(code="HW1")
+    with at(eastern(2023, 2, 12, 20, 0)):
+        submit(api, world.ug1, hw1)
+    with at(eastern(2023, 2, 13, 10, 0)):
+        submit(api, world.ug2, hw1)
+        with django_capture_on_commit_callbacks(execute=True):
+            api.as_user(world.instructor).post(
+                reverse("api-extensions"),
+                {
+                    "student": "gr1",
+                    "assignment": hw1.id,
+                    "due_at": "2023-02-19T23:59:00-05:00",
+                    "dean_reference": "DoS-42",
+                },
+                format="json",
+            )
+    return hw1
+
+
+def overview(client, user, assignment):
+    client.force_login(user)
+    return client.get(reverse("assignment-overview", args=[assignment.id]))
+
+
+@pytest.mark.parametrize("who", ["instructor", "ta"])
+def test_staff_page_groups_on_time_in_grace_not_yet_and_extensions(world, client, mixed, who):
+    with at(eastern(2023, 2, 13, 12, 0)):
+        response = overview(client, getattr(world, who), mixed)
+    assert response.status_code == 200
+    html = response.content.decode()
+    on_time, in_grace = group_html(html, "on-time"), group_html(html, "in-grace")
+    not_yet, missing, extensions = (
+        group_html(html, "not-yet"),
+        group_html(html, "missing"),
+        group_html(html, "extensions"),
+    )
+    assert "(ug1)" in on_time and "(ug2)" not in on_time
+    assert "(ug2)" in in_grace and "(ug1)" not in in_grace
+    assert "(gr1)" in not_yet and "(ug3)" in not_yet
+    assert "Nobody." in missing
+    assert "(gr1)" in extensions and "DoS-42" in extensions and "granted by instructor" in extensions
+    assert "Sun Feb 19 2023, 11:59 pm EST" in extensions
+    assert "On time (1)" in html and "In the grace period (1)" in html and "Not yet submitted (2)" in html
+
+
+def test_after_the_window_closes_the_unsubmitted_are_missing_but_the_extension_is_not(world, client, mixed):
+    with at(HW1_GRACE_END + MINUTE):
+        deadline_close_passed()
+        html = overview(client, world.instructor, mixed).content.decode()
+    assert "(ug3)" in group_html(html, "missing")
+    assert "(gr1)" in group_html(html, "not-yet")
+
+
+def test_the_overview_api_matches_the_page(world, api, mixed):
+    with at(eastern(2023, 2, 13, 12, 0)):
+        data = api.as_user(world.ta).get(reverse("api-assignment-overview", args=[mixed.id])).json()
+    names = {
+        group: sorted(s["username"] for s in data[group])
+        for group in ("on_time", "in_grace", "not_yet", "missing")
+    }
+    assert names == {"on_time": ["ug1"], "in_grace": ["ug2"], "not_yet": ["gr1", "ug3"], "missing": []}
+    assert [e["student"] for e in data["extensions"]] == ["gr1"]
+
+
+def test_a_section_ta_sees_only_their_sections_students(world, client, mixed):
+    section_ta = StaffRoleFactory(
+        user=UserFactory(username="ta_gr"),
+        course=world.course,
+        section=world.gr_section,
+        role=StaffRole.Role.TA,
+    ).user
+    with at(eastern(2023, 2, 13, 12, 0)):
+        html = overview(client, section_ta, mixed).content.decode()
+    assert "(gr1)" in html
+    for other in ("ug1", "ug2", "ug3"):
+        assert f"({other})" not in html
+
+
+@pytest.mark.parametrize("who", ["ug1", "ug2", "other_ta", "other_student"])
+def test_students_and_other_courses_staff_get_404(world, client, mixed, who):
+    response = overview(client, getattr(world, who), mixed)
+    assert response.status_code == 404
+    assert "DoS-42" not in response.content.decode()
