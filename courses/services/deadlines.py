@@ -15,14 +15,16 @@ Outcome = EffectiveDeadline.Outcome
 ACTIVE_STATUSES = (Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED)
 
 
-def outcome_for(*, window: Window, submitted_at: datetime | None, closed: bool) -> str:
+def outcome_for(*, window: Window, submitted_at: datetime | None, closed: bool, policy_kind: str) -> str:
+    """After the due time but inside the window is "in grace" under the grace policy and "late" under
+    the late-day bank or the penalty policy."""
     if submitted_at is None:
         return Outcome.MISSING if closed else Outcome.PENDING
     if submitted_at <= window.due_at:
         return Outcome.SUBMITTED
     if submitted_at > window.closes_at:
         return Outcome.MISSING
-    return Outcome.SUBMITTED_LATE if window.grace_ends_at is None else Outcome.SUBMITTED_IN_GRACE
+    return Outcome.SUBMITTED_IN_GRACE if policy_kind == Course.LatePolicy.GRACE else Outcome.SUBMITTED_LATE
 
 
 def _late_days_used_elsewhere(rows: Iterable[EffectiveDeadline]) -> dict[int, int]:
@@ -99,7 +101,7 @@ def _update_shared(rows, window: Window, now: datetime) -> int:
     """One set-based UPDATE for all students who share the course's window."""
     closed = window.closes_at < now
     submitted = Q(last_submitted_at__isnull=False)
-    late_outcome = Outcome.SUBMITTED_LATE if window.grace_ends_at is None else Outcome.SUBMITTED_IN_GRACE
+    late_outcome = Outcome.SUBMITTED_IN_GRACE  # only grace-policy courses share one window
     whens = [
         When(submitted & Q(last_submitted_at__lte=window.due_at), then=Value(Outcome.SUBMITTED)),
         When(submitted & Q(last_submitted_at__lte=window.closes_at), then=Value(late_outcome)),
@@ -173,6 +175,7 @@ def _upsert_individual(assignment, course, policy, student_ids, extensions, now)
                     window=window,
                     submitted_at=submitted_at,
                     closed=is_closed and closed_at.get(student_id) is not None,
+                    policy_kind=policy.kind,
                 ),
                 closed_at=closed_at.get(student_id) if is_closed else None,
                 computed_at=now,

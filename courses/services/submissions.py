@@ -145,7 +145,7 @@ def submission_create(
             "last_submitted_at": now,
             "late_days_used": late_days,
             "penalty_percent": penalty_for(policy=policy, days_late=days_late),
-            "outcome": outcome_for(window=window, submitted_at=now, closed=False),
+            "outcome": outcome_for(window=window, submitted_at=now, closed=False, policy_kind=policy.kind),
             "computed_at": now,
         },
     )
