@@ -1,7 +1,7 @@
 """REST endpoints of the courses app: thin views over selectors and services."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 from courses import access, selectors
 from courses.models import Assignment, Course, Extension, Section
 from courses.services import accounts, assignments, extensions, submissions, waitlist
+from portal.api import plausible_time
+from portal.errors import PortalError
 
 ERROR = OpenApiResponse(
     inline_serializer(
@@ -27,6 +29,7 @@ ERROR = OpenApiResponse(
 # ---- me ---------------------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="MyEnrolment")  # the waitlist API has its own EnrolmentOut
 class EnrolmentOut(serializers.Serializer):
     id = serializers.IntegerField()
     course_id = serializers.IntegerField()
@@ -82,7 +85,18 @@ class AssignmentRef(serializers.Serializer):
     title = serializers.CharField()
 
 
-class DeadlineOut(serializers.Serializer):
+class InCourseZone:
+    """Render an object's times with the UTC offset of its course's zone (the API contract)."""
+
+    def course_of(self, instance):
+        return instance.course
+
+    def to_representation(self, instance):
+        with timezone.override(self.course_of(instance).zone):
+            return super().to_representation(instance)
+
+
+class DeadlineOut(InCourseZone, serializers.Serializer):
     assignment = AssignmentRef()
     course_id = serializers.IntegerField(source="course.id")
     due_at = serializers.DateTimeField()
@@ -234,8 +248,8 @@ class AssignmentIn(serializers.Serializer):
         max_digits=6, decimal_places=3, min_value=0, max_value=100, required=False
     )
     is_bonus = serializers.BooleanField(required=False)
-    release_at = serializers.DateTimeField(allow_null=True, required=False)
-    due_at = serializers.DateTimeField(allow_null=True, required=False)
+    release_at = serializers.DateTimeField(allow_null=True, required=False, validators=[plausible_time])
+    due_at = serializers.DateTimeField(allow_null=True, required=False, validators=[plausible_time])
     grace_allowed = serializers.BooleanField(required=False)
     collaboration_allowed = serializers.BooleanField(required=False)
     counts_toward_grade = serializers.BooleanField(required=False)
@@ -389,13 +403,16 @@ def _collaborator_list(request) -> list[str]:
 class ExtensionIn(serializers.Serializer):
     student = serializers.CharField(max_length=150, help_text="The student's username.")
     assignment = serializers.IntegerField()
-    due_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(validators=[plausible_time])
     dean_reference = serializers.CharField(max_length=120)
 
 
-class ExtensionOut(serializers.ModelSerializer):
+class ExtensionOut(InCourseZone, serializers.ModelSerializer):
     student = serializers.CharField(source="student.username")
     granted_by = serializers.CharField(source="granted_by.username")
+
+    def course_of(self, instance):
+        return instance.assignment.course
 
     class Meta:
         model = Extension
@@ -409,7 +426,9 @@ class ExtensionListView(APIView):
         qs = Extension.objects.filter(
             assignment__course__in=access.staff_courses(request.user, role="instructor")
         ) | Extension.objects.filter(student=request.user)
-        qs = qs.select_related("student", "granted_by").order_by("assignment_id", "student__username")
+        qs = qs.select_related("student", "granted_by", "assignment__course").order_by(
+            "assignment_id", "student__username"
+        )
         return Response(ExtensionOut(qs, many=True).data)
 
     @extend_schema(
@@ -418,8 +437,10 @@ class ExtensionListView(APIView):
         tags=["extensions"],
     )
     def post(self, request):
-        """Grant an extension on the Dean of Students' confirmation (instructors). No medical details."""
-        data = _validated(ExtensionIn, request.data)
+        """Grant an extension on the Dean of Students' confirmation (instructors). No medical details.
+        A naive `due_at` is read in the course's time zone."""
+        with timezone.override(_course_zone_of_assignment(request.user, request.data.get("assignment"))):
+            data = _validated(ExtensionIn, request.data)
         extension = extensions.extension_grant(
             acting_user=request.user,
             student_username=data["student"],
@@ -428,6 +449,13 @@ class ExtensionListView(APIView):
             dean_reference=data["dean_reference"],
         )
         return Response(ExtensionOut(extension).data, status=status.HTTP_201_CREATED)
+
+
+def _course_zone_of_assignment(user, assignment_id):
+    try:
+        return access.access_assignment(user, int(assignment_id)).course.zone
+    except (PortalError, TypeError, ValueError):
+        return timezone.get_current_timezone()  # the serializer reports the bad id
 
 
 class OverviewStudent(serializers.Serializer):
