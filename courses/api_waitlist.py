@@ -106,6 +106,7 @@ class SitInView(APIView):
                 "SitIn", {"section": serializers.CharField(), "created_at": serializers.DateTimeField()}
             ),
             400: ERROR,
+            404: ERROR,
         },
         tags=["waitlist"],
     )

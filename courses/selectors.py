@@ -68,7 +68,7 @@ def waitlist_queryset(section: Section) -> QuerySet[Enrolment]:
                 When(submitted_prep=True, then=Value(0)), default=Value(1), output_field=IntegerField()
             ),
         )
-        .select_related("user")
+        .select_related("user", "section")
         .order_by("basis_rank", "prep_rank", "joined_at", "id")
     )
 
@@ -334,6 +334,7 @@ class WaitlistStanding:
     ahead_submitted_prep: int
     ahead_other: int
     free_seats: int
+    ahead_for_credit: int = 0  # ahead of an audit or pass/fail request because they take it for credit
 
 
 def waitlist_standing(enrolment: Enrolment) -> WaitlistStanding | None:
@@ -345,15 +346,18 @@ def waitlist_standing(enrolment: Enrolment) -> WaitlistStanding | None:
     if index is None:
         return None
     ahead = rows[:index]
+    for_credit = [e for e in ahead if e.basis_rank < rows[index].basis_rank]
+    same_basis = [e for e in ahead if e.basis_rank == rows[index].basis_rank]
     enrolled = Enrolment.objects.filter(
         section_id=enrolment.section_id, status=Enrolment.Status.ENROLLED
     ).count()
     return WaitlistStanding(
         enrolment=rows[index],
         position=index + 1,
-        ahead_submitted_prep=sum(1 for e in ahead if e.submitted_prep),
-        ahead_other=sum(1 for e in ahead if not e.submitted_prep),
+        ahead_submitted_prep=sum(1 for e in same_basis if e.submitted_prep),
+        ahead_other=sum(1 for e in same_basis if not e.submitted_prep),
         free_seats=max(0, enrolment.section.capacity - enrolled),
+        ahead_for_credit=len(for_credit),
     )
 
 
@@ -381,11 +385,12 @@ def teams_for_course(course: Course, *, user=None) -> list[TeamView]:
         Prefetch("memberships", queryset=TeamMembership.objects.select_related("user").order_by("created_at"))
     )
     if user is not None:
-        teams = (
-            teams.filter(memberships__user=user)
-            .exclude(memberships__user=user, memberships__state=TeamMembership.State.DECLINED)
-            .distinct()
-        )
+        # One filter() call: both conditions apply to the same membership (the user's own). An exclude()
+        # over the relation would drop a team as soon as anyone in it had declined.
+        teams = teams.filter(
+            memberships__user=user,
+            memberships__state__in=(TeamMembership.State.ACCEPTED, TeamMembership.State.INVITED),
+        ).distinct()
     out = []
     for team in teams.order_by("name"):
         members = [m for m in team.memberships.all() if m.state == TeamMembership.State.ACCEPTED]
