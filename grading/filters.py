@@ -3,14 +3,32 @@
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 
 from courses.models import Enrolment
 from grading.models import Grade, RegradeRequest
 
+ID_MAX = 2**63 - 1  # the largest primary key the database holds (64-bit ids)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})
+class IdFilter(django_filters.NumberFilter):
+    """An object's id: a whole number the database can hold. Anything else is a 400, never a query that
+    overflows the database's integer (a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=ID_MAX, **kwargs)
+
+    def get_max_validator(self):
+        return None  # max_value bounds it already
+
 
 class GradeFilter(django_filters.FilterSet):
-    assignment = django_filters.NumberFilter(field_name="assignment_id")
+    assignment = IdFilter(field_name="assignment_id")
     student = django_filters.CharFilter(field_name="student__username")
     released = django_filters.BooleanFilter(field_name="released_at", lookup_expr="isnull", exclude=True)
 
@@ -20,9 +38,9 @@ class GradeFilter(django_filters.FilterSet):
 
 
 class RegradeRequestFilter(django_filters.FilterSet):
-    assignment = django_filters.NumberFilter(field_name="grade__assignment_id", label="Assignment")
-    question = django_filters.NumberFilter(field_name="question_id", label="Question")
-    section = django_filters.NumberFilter(method="filter_section", label="Section")
+    assignment = IdFilter(field_name="grade__assignment_id", label="Assignment")
+    question = IdFilter(field_name="question_id", label="Question")
+    section = IdFilter(method="filter_section", label="Section")
     state = django_filters.ChoiceFilter(
         choices=[("active", "Open or claimed"), *RegradeRequest.State.choices],
         method="filter_state",
@@ -45,4 +63,8 @@ class RegradeRequestFilter(django_filters.FilterSet):
         return queryset.filter(student_id__in=Enrolment.objects.filter(section_id=value).values("user_id"))
 
     def filter_age(self, queryset, name, value):
-        return queryset.filter(created_at__lte=timezone.now() - timedelta(hours=float(value)))
+        try:
+            cutoff = timezone.now() - timedelta(hours=float(value))
+        except OverflowError:  # before the first year the calendar can hold: no request is that old
+            return queryset.none()
+        return queryset.filter(created_at__lte=cutoff)

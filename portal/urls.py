@@ -22,3 +22,5 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("grading.urls")),
 ]
+
+handler404 = "portal.api.not_found"

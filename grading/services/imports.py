@@ -254,8 +254,15 @@ def participation_import(
     else:
         qualifies = {sid for sid, c in counts.items() if c >= value}
     question = questions_ensure(assignment=assignment)[0]
+    released = assignment.grade_release.released_at if hasattr(assignment, "grade_release") else None
     for user in User.objects.filter(id__in=counts):
         grade, _ = Grade.objects.get_or_create(student=user, assignment=assignment)
+        if released and grade.released_at is None:  # after the release: released at once, as in grade_import
+            grade.released_at, grade.regrade_deadline = (
+                now,
+                regrade_deadline_for(released_at=now, assignment=assignment),
+            )
+            grade.save(update_fields=["released_at", "regrade_deadline"])
         score_change(
             grade=grade,
             question=question,
