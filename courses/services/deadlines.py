@@ -61,25 +61,30 @@ def deadline_recompute(
     if student_ids is not None:
         active = active.filter(user_id__in=list(student_ids))
     students = set(active.values_list("user_id", flat=True))
+    active_ids = active.values("user_id")  # a subquery: the class's ids are not sent back to the database
     # Rows of students who left the course go; their submissions stay.
-    stale = EffectiveDeadline.objects.filter(assignment=assignment).exclude(student_id__in=students)
+    stale = EffectiveDeadline.objects.filter(assignment=assignment).exclude(student_id__in=active_ids)
     if student_ids is not None:
         stale = stale.filter(student_id__in=list(student_ids))
     stale.delete()
 
     extensions = dict(
-        Extension.objects.filter(assignment=assignment, student_id__in=students).values_list(
+        Extension.objects.filter(assignment=assignment, student_id__in=active_ids).values_list(
             "student_id", "due_at"
         )
     )
     existing = set(
-        EffectiveDeadline.objects.filter(assignment=assignment, student_id__in=students).values_list(
+        EffectiveDeadline.objects.filter(assignment=assignment, student_id__in=active_ids).values_list(
             "student_id", flat=True
         )
     )
     individual = set(extensions) | (students - existing)
-    if assignment.grace_allowed and policy.kind in (Course.LatePolicy.LATE_DAYS, Course.LatePolicy.PENALTY):
-        individual = students  # each student's bank, or their own submission's penalty, differs
+    late_policy = assignment.grace_allowed and policy.kind in (
+        Course.LatePolicy.LATE_DAYS,
+        Course.LatePolicy.PENALTY,
+    )
+    if resync_submissions or late_policy:
+        individual = students  # each student's submission, bank or penalty is read individually
 
     written = 0
     shared = students - individual
