@@ -208,6 +208,13 @@ class TestRelative(SeededCase):
         assert waiting["PS0"] == "closed"
         assert waiting["PS1"] == "grace"
 
+    def test_seeded_submissions_reach_the_stored_deadlines(self):
+        """The seed writes PS0/HW0 and some PS1 submissions directly; the recompute re-reads them."""
+        ug1 = {r.assignment.code: r.status for r in deadlines_for_student(User.objects.get(username="ug1"))}
+        ug2 = {r.assignment.code: r.status for r in deadlines_for_student(User.objects.get(username="ug2"))}
+        assert ug1["PS0"] == ug1["HW0"] == "submitted"
+        assert ug2["PS1"] == "submitted"
+
     def test_running_it_twice_changes_nothing(self):
         first = snapshot()
         self.seed_again("--relative")
