@@ -136,6 +136,18 @@ class RosterImportView(APIView):
                     "rows": serializers.IntegerField(),
                     "created": serializers.IntegerField(),
                     "updated": serializers.IntegerField(),
+                    "kept": inline_serializer(
+                        "RosterKeptValue",
+                        {
+                            "line": serializers.IntegerField(),
+                            "username": serializers.CharField(),
+                            "field": serializers.ChoiceField(choices=["name", "email", "sis_id"]),
+                            "in_file": serializers.CharField(),
+                            "kept": serializers.CharField(),
+                            "message": serializers.CharField(),
+                        },
+                        many=True,
+                    ),
                 },
             ),
             400: ERROR,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 
 from courses import access
 from courses.models import Enrolment, Section, User
@@ -59,6 +60,20 @@ def _split_name(name: str) -> tuple[str, str]:
     return (" ".join(parts[:-1]), parts[-1]) if len(parts) > 1 else (name, "")
 
 
+def _length_problems(**values: str) -> list[str]:
+    """The account fields must fit their columns (PostgreSQL refuses a longer value; SQLite would keep it)."""
+    labels = {"first": "first name", "last": "last name", "email": "e-mail", "sis_id": "SIS id"}
+    columns = {"first": "first_name", "last": "last_name", "email": "email", "sis_id": "sis_id"}
+    problems = []
+    for key, value in values.items():
+        limit = User._meta.get_field(columns[key]).max_length
+        if len(value) > limit:
+            problems.append(
+                f"{labels[key]} is {len(value)} characters long; at most {limit} fit, so shorten it"
+            )
+    return problems
+
+
 def parse_roster(*, course, text: str) -> list[RosterRow]:
     """Validate every row; raise one error listing each bad line, or return the rows."""
     reader = csv.DictReader(io.StringIO(text))
@@ -105,10 +120,11 @@ def parse_roster(*, course, text: str) -> list[RosterRow]:
             )
         if not values.get("name"):
             problems.append("name is empty")
+        first, last = _split_name(values.get("name", ""))
+        problems += _length_problems(first=first, last=last, email=email, sis_id=values.get("sis_id", ""))
         if problems:
             errors[f"line {line}"] = "; ".join(problems)
             continue
-        first, last = _split_name(values["name"])
         rows.append(
             RosterRow(line, username, first, last, email, section, status, basis, values.get("sis_id", ""))
         )
@@ -124,24 +140,93 @@ def parse_roster(*, course, text: str) -> list[RosterRow]:
     return rows
 
 
+def _staff_accounts(usernames: list[str]) -> set[str]:
+    """Accounts a roster must never touch: superusers, Django staff, and anyone with a staff role anywhere."""
+    staff = User.objects.filter(username__in=usernames).filter(
+        Q(is_superuser=True) | Q(is_staff=True) | Q(staff_roles__isnull=False)
+    )
+    return set(staff.values_list("username", flat=True))
+
+
+def _refuse_staff_rows(rows: list[RosterRow]) -> None:
+    staff = _staff_accounts([r.username for r in rows])
+    errors = {
+        f"line {r.line}": f"{r.username} is course staff; a roster cannot enrol or change staff"
+        for r in rows
+        if r.username in staff
+    }
+    if errors:
+        raise PortalError(
+            f"Nothing was imported: {len(errors)} row{'s' if len(errors) != 1 else ''} name course staff. "
+            f"First: {next(iter(errors))}: {next(iter(errors.values()))}. Remove those rows and upload again; "
+            "staff are added on the course's staff page.",
+            code="invalid_rows",
+            fields=errors,
+        )
+
+
+def _kept_values(row: RosterRow, user: User) -> list[dict]:
+    """What the file says differently about an existing account: reported, never written.
+
+    The roster manages enrolments, not identities: an account's name, e-mail and SIS id belong to its
+    holder (or the university's sign-in), so a file cannot redirect a password reset or rename anyone.
+    """
+    in_file = {
+        "name": f"{row.first_name} {row.last_name}".strip(),
+        "email": row.email,
+        "sis_id": row.sis_id,
+    }
+    current = {"name": user.get_full_name(), "email": user.email, "sis_id": user.sis_id}
+    kept = []
+    for field, value in in_file.items():
+        if not value or value.casefold() == (current[field] or "").casefold():
+            continue
+        if field == "sis_id" and not current[field]:
+            continue  # filled in below: a blank registrar id is not an identity to keep
+        kept.append(
+            {
+                "line": row.line,
+                "username": row.username,
+                "field": field,
+                "in_file": value,
+                "kept": current[field],
+                "message": f"line {row.line}: {row.username}'s {field.replace('_', ' ')} in the file "
+                f"differs; kept the existing value",
+            }
+        )
+    return kept
+
+
 @transaction.atomic
 def roster_import(*, acting_user, course_id: int, data: bytes) -> dict:
     course = access.access_course_as_instructor(acting_user, course_id)
     rows = parse_roster(course=course, text=decode_csv(data))
-    existing = {u.username: u for u in User.objects.filter(username__in=[r.username for r in rows])}
+    _refuse_staff_rows(rows)
+    existing = {
+        u.username: u
+        for u in User.objects.select_for_update().filter(username__in=[r.username for r in rows])
+    }
     created = updated = 0
+    kept: list[dict] = []
     for row in rows:
         user = existing.get(row.username)
         if user is None:
-            user = User(username=row.username)
-            user.set_unusable_password()
+            user = User(
+                username=row.username,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                email=row.email,
+                sis_id=row.sis_id,
+            )
+            user.set_unusable_password()  # the account holder signs in through the university, or asks
+            user.save()
             created += 1
         else:
             updated += 1
-        user.first_name, user.last_name, user.email = row.first_name, row.last_name, row.email
-        if row.sis_id:
-            user.sis_id = row.sis_id
-        user.save()
+            kept += _kept_values(row, user)
+            if row.sis_id and not user.sis_id:
+                user.sis_id = row.sis_id
+                user.save(update_fields=["sis_id"])
         current = Enrolment.objects.filter(user=user, section__course=course).exclude(section=row.section)
         current.update(status=Enrolment.Status.DROPPED)  # a section change moves the student
         enrolment_set(
@@ -159,10 +244,11 @@ def roster_import(*, acting_user, course_id: int, data: bytes) -> dict:
         created=created,
         updated=updated,
         rows=len(rows),
+        kept=len(kept),
     )
     from courses.tasks import promote_from_waitlist, recompute_course_deadlines
 
     enqueue_on_commit(recompute_course_deadlines, course_id=course.id)
     for section_id in {row.section.id for row in rows}:
         enqueue_on_commit(promote_from_waitlist, section_id=section_id)
-    return {"rows": len(rows), "created": created, "updated": updated}
+    return {"rows": len(rows), "created": created, "updated": updated, "kept": kept}

@@ -116,6 +116,20 @@
             ok.hidden = false;
             ok.textContent = form.dataset.successText || "Done.";
           }
+          // An import that kept existing values says which, and waits for the reader instead of reloading.
+          const notes = body && Array.isArray(body.kept) ? body.kept : [];
+          if (ok && notes.length) {
+            ok.textContent = "Imported. The file differs from these existing accounts; the portal kept the existing values (reload to see the roster):";
+            const list = document.createElement("ul");
+            notes.forEach(function (note) {
+              const item = document.createElement("li");
+              item.textContent = note.message + " (file: " + note.in_file + ", kept: " + (note.kept || "blank") + ")";
+              list.appendChild(item);
+            });
+            ok.appendChild(list);
+            ok.focus();
+            return;
+          }
           if (form.dataset.reload !== "false") window.setTimeout(function () { window.location.reload(); }, 600);
         } catch (error) {
           showErrors(form, { detail: "The portal could not be reached. Check your connection and try again." });

@@ -1,0 +1,218 @@
+"""A roster import manages enrolments in its own course, never identities (issue 10, part 1).
+
+Reproductions of the account takeover: a row naming another course's instructor, a TA or the superuser
+changed that account's e-mail, after which a password reset mailed the attacker a link.
+"""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from courses.models import Enrolment, StaffRole, User
+from tests.factories import CourseFactory, EnrolmentFactory, SectionFactory, StaffRoleFactory, UserFactory
+from tests.waitlist.helpers import error_of
+from tests.waitlist.test_roster_import import HEADER, csv_bytes, upload
+
+EVIL = "attacker@evil.example"
+
+
+def _identity(user: User) -> tuple:
+    user.refresh_from_db()
+    return (
+        user.username,
+        user.first_name,
+        user.last_name,
+        user.email,
+        user.password,
+        user.is_staff,
+        user.is_superuser,
+        user.sis_id,
+    )
+
+
+@pytest.fixture
+def prof2(db):
+    other = CourseFactory(code="CS 1111")
+    SectionFactory(course=other, code="CS 1111-A")
+    user = UserFactory(username="prof2", email="prof2@gatech.edu", first_name="Pat", last_name="Two")
+    user.set_password("prof2-secret")
+    user.save()
+    StaffRoleFactory(user=user, course=other, role=StaffRole.Role.INSTRUCTOR)
+    return user
+
+
+def test_a_row_naming_another_courses_instructor_is_refused_and_changes_nothing(world, api, prof2):
+    before = _identity(prof2)
+    data = csv_bytes(HEADER, f"prof2,Prof Two,{EVIL},CS 4644,dropped,credit,")
+
+    body = error_of(upload(api, world.instructor, world.course, data), 400)
+
+    assert body["fields"] == {"line 2": "prof2 is course staff; a roster cannot enrol or change staff"}
+    assert _identity(prof2) == before
+    assert not Enrolment.objects.filter(user=prof2).exists()
+
+
+def test_the_password_reset_after_a_hostile_import_reaches_nobody(world, client, api, prof2):
+    upload(
+        api,
+        world.instructor,
+        world.course,
+        csv_bytes(HEADER, f"prof2,Prof Two,{EVIL},CS 4644,enrolled,credit,"),
+    )
+
+    response = client.post(reverse("password_reset"), {"email": EVIL})
+
+    assert response.status_code == 302
+    assert mail.outbox == []
+    # The owner's own address still works.
+    client.post(reverse("password_reset"), {"email": "prof2@gatech.edu"})
+    assert [m.to for m in mail.outbox] == [["prof2@gatech.edu"]]
+
+
+def test_a_row_naming_a_ta_of_this_course_is_refused(world, api):
+    world.ta.email = "ta1@gatech.edu"
+    world.ta.save()
+    before = _identity(world.ta)
+    data = csv_bytes(HEADER, f"ta1,Tee Ay,{EVIL},CS 7643-A,enrolled,credit,")
+
+    body = error_of(upload(api, world.instructor, world.course, data), 400)
+
+    assert body["fields"]["line 2"] == "ta1 is course staff; a roster cannot enrol or change staff"
+    assert _identity(world.ta) == before
+    assert not Enrolment.objects.filter(user=world.ta).exists()
+
+
+def test_a_row_naming_the_superuser_is_refused(world, api):
+    root = UserFactory(username="root", email="root@gatech.edu", is_superuser=True, is_staff=True)
+    before = _identity(root)
+    data = csv_bytes(
+        HEADER,
+        "newbie,New Student,new@gatech.edu,CS 4644,enrolled,credit,0900001",
+        f"root,Student Root,{EVIL},CS 4644,enrolled,credit,0900002",
+    )
+
+    body = error_of(upload(api, world.instructor, world.course, data), 400)
+
+    assert set(body["fields"]) == {"line 3"}
+    assert "root" in body["fields"]["line 3"]
+    assert _identity(root) == before
+    assert not Enrolment.objects.filter(user=root).exists()
+    assert not User.objects.filter(username="newbie").exists()  # all or nothing
+
+
+def test_a_django_staff_flag_counts_as_staff(world, api):
+    admin_only = UserFactory(username="helpdesk", email="hd@gatech.edu", is_staff=True)
+    before = _identity(admin_only)
+
+    body = error_of(
+        upload(
+            api,
+            world.instructor,
+            world.course,
+            csv_bytes(HEADER, f"helpdesk,H D,{EVIL},CS 4644,enrolled,credit,"),
+        ),
+        400,
+    )
+
+    assert "helpdesk is course staff" in body["fields"]["line 2"]
+    assert _identity(admin_only) == before
+
+
+def test_an_existing_student_keeps_name_email_and_password_and_the_result_says_so(world, api):
+    ug2 = world.ug2
+    ug2.first_name, ug2.last_name, ug2.email, ug2.sis_id = "Sam", "Second", "ug2@gatech.edu", "0900002"
+    ug2.set_password("ug2-own-password")
+    ug2.save()
+    before = _identity(ug2)
+    data = csv_bytes(HEADER, f"ug2,Someone Else,{EVIL},CS 7643-A,enrolled,credit,0999999")
+
+    response = upload(api, world.instructor, world.course, data)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["rows"], body["created"], body["updated"]) == (1, 0, 1)
+    assert _identity(ug2) == before
+    kept = {(k["line"], k["username"], k["field"]): k for k in body["kept"]}
+    assert set(kept) == {(2, "ug2", "name"), (2, "ug2", "email"), (2, "ug2", "sis_id")}
+    assert kept[(2, "ug2", "email")]["in_file"] == EVIL
+    assert kept[(2, "ug2", "email")]["kept"] == "ug2@gatech.edu"
+    assert "kept the existing value" in kept[(2, "ug2", "email")]["message"]
+    # The enrolment itself is the import's business: ug2 moved sections.
+    assert Enrolment.objects.get(user=ug2, section=world.gr_section).status == "enrolled"
+
+
+def test_a_blank_sis_id_on_an_existing_student_is_filled_from_the_registrar(world, api):
+    User.objects.filter(pk=world.ug2.pk).update(sis_id="")
+    world.ug2.refresh_from_db()
+    data = csv_bytes(
+        HEADER, f"ug2,{world.ug2.get_full_name() or 'ug2'},{world.ug2.email},CS 4644,enrolled,credit,0900002"
+    )
+
+    response = upload(api, world.instructor, world.course, data)
+
+    assert response.status_code == 201, response.content
+    world.ug2.refresh_from_db()
+    assert world.ug2.sis_id == "0900002"
+
+
+def test_a_student_of_another_course_keeps_their_identity(world, api):
+    other = world.other_student
+    other.email = "other@gatech.edu"
+    other.save()
+    before = _identity(other)
+
+    response = upload(
+        api,
+        world.instructor,
+        world.course,
+        csv_bytes(HEADER, f"other_student,X Y,{EVIL},CS 4644,enrolled,credit,"),
+    )
+
+    assert response.status_code == 201, response.content
+    assert _identity(other) == before
+    # Their enrolment in the other course is untouched.
+    assert Enrolment.objects.get(user=other, section__course=world.other_course).status == "enrolled"
+
+
+def test_an_account_created_by_the_roster_gets_no_password_reset_mail(world, client, api):
+    data = csv_bytes(HEADER, "fresh,Fresh Student,fresh@gatech.edu,CS 4644,enrolled,credit,0900003")
+    assert upload(api, world.instructor, world.course, data).status_code == 201
+
+    client.post(reverse("password_reset"), {"email": "fresh@gatech.edu"})
+
+    assert mail.outbox == []  # the registrar set that address, not the account holder
+
+
+@pytest.mark.parametrize(
+    ("row", "field_text"),
+    [
+        ("longname," + "N" * 151 + ",ln@gatech.edu,CS 4644,enrolled,credit,1", "name"),
+        ("longlast,First " + "L" * 151 + ",ll@gatech.edu,CS 4644,enrolled,credit,1", "name"),
+        ("longsis,Long Sis,ls@gatech.edu,CS 4644,enrolled,credit," + "9" * 33, "SIS id"),
+    ],
+    ids=["name-over-150", "last-name-over-150", "sis-id-over-32"],
+)
+def test_over_long_fields_are_row_errors_not_500(world, api, row, field_text):
+    before = User.objects.count()
+
+    body = error_of(upload(api, world.instructor, world.course, csv_bytes(HEADER, row)), 400)
+
+    assert field_text in body["fields"]["line 2"]
+    assert User.objects.count() == before
+
+
+def test_staff_of_this_course_already_enrolled_elsewhere_is_still_refused(world, api):
+    """Even a TA who was once enrolled as a student is not the roster's to change."""
+    EnrolmentFactory(user=world.ta, section=SectionFactory(course=world.other_course, code="CS 9999-B"))
+
+    body = error_of(
+        upload(
+            api,
+            world.instructor,
+            world.course,
+            csv_bytes(HEADER, "ta1,Tee Ay,t@gatech.edu,CS 4644,enrolled,credit,"),
+        ),
+        400,
+    )
+
+    assert "ta1 is course staff" in body["fields"]["line 2"]
