@@ -3,7 +3,7 @@
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,6 +12,7 @@ from courses.models import Assignment, Course, Extension, Section
 from courses.services import accounts, assignments, extensions, submissions, waitlist
 from portal.api import plausible_time
 from portal.errors import PortalError
+from portal.parsers import JSONParser
 
 ERROR = OpenApiResponse(
     inline_serializer(

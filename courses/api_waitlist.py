@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +11,7 @@ from courses.api import ERROR
 from courses.models import Enrolment
 from courses.services import roster, waitlist
 from portal.errors import ObjectNotFound
+from portal.parsers import JSONParser
 
 
 class EnrolmentOut(serializers.Serializer):

@@ -154,6 +154,16 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def clean(self) -> None:
+        """The admin's form checks what courses.services.waitlist.section_update checks."""
+        errors = {}
+        if self.room_capacity < 1:
+            errors["room_capacity"] = "A room has at least 1 seat; give the room's size."
+        elif self.capacity > self.room_capacity:
+            errors["capacity"] = f"At most the room's {self.room_capacity} seats."
+        if errors:
+            raise ValidationError(errors)
+
 
 class StaffRole(models.Model):
     class Role(models.TextChoices):

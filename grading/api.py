@@ -14,6 +14,7 @@ from courses.api import ERROR, AssignmentRef
 from grading import access, selectors
 from grading.filters import GradeFilter, RegradeRequestFilter
 from grading.models import Grade, RegradeRequest
+from grading.scores import DECIMAL_PLACES, MAX_DIGITS, ScoreError, score_parse
 from grading.services import exports, grades, imports, regrades
 from portal.api import plausible_time
 from portal.errors import Conflict, ObjectNotFound
@@ -67,12 +68,28 @@ class GradeListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+class ScoreField(serializers.DecimalField):
+    """A score as people and files give it, read by the one rule the CSV imports use too
+    (grading.scores.score_parse): finite, at most two decimal places, not negative."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, min_value=0, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and len(data) > self.MAX_STRING_LENGTH:
+            self.fail("max_string_length")
+        try:
+            return score_parse(data)
+        except ScoreError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None
+
+
 class ScoresField(serializers.DictField):
     """{"<question id>": score, ...}"""
 
     def __init__(self, **kwargs):
         super().__init__(
-            child=serializers.DecimalField(max_digits=7, decimal_places=2, min_value=0),
+            child=ScoreField(),
             allow_empty=False,
             help_text='{"<question id>": score, ...}',
             **kwargs,
@@ -208,9 +225,7 @@ class RegradeIn(serializers.Serializer):
 
 class ResolveIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["accepted", "rejected"])
-    new_score = serializers.DecimalField(
-        max_digits=7, decimal_places=2, min_value=0, required=False, allow_null=True
-    )
+    new_score = ScoreField(required=False, allow_null=True)
     response = serializers.CharField(max_length=5000)
 
 

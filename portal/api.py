@@ -1,5 +1,10 @@
 """API-wide pieces: the error shape and pagination."""
 
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousFileOperation,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
@@ -9,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from portal.errors import PortalError
+from portal.uploads import too_large
 
 
 class Pagination(PageNumberPagination):
@@ -68,6 +74,18 @@ def _first_code(detail) -> str:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = too_large()
+    elif isinstance(exc, SuspiciousFileOperation):
+        exc = PortalError(
+            "The file's name cannot be stored; rename it to something short such as answers.pdf.",
+            code="bad_file_name",
+            fields={"file": "Rename the file: a short name with a usual extension."},
+        )
+    elif isinstance(exc, SuspiciousOperation):  # Django answers these with an HTML 400; the API in its shape
+        exc = PortalError(
+            "The request was malformed and was refused; nothing was changed.", code="bad_request"
+        )
     if isinstance(exc, PortalError):
         return Response(
             {"detail": exc.detail, "code": exc.code, "fields": exc.fields}, status=exc.status_code

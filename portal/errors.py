@@ -38,6 +38,13 @@ class Conflict(PortalError):
     default_code = "conflict"
 
 
+class TooLarge(PortalError):
+    """A request body or upload over the portal's limit; refused before it is read (portal.uploads)."""
+
+    status_code = 413
+    default_code = "too_large"
+
+
 class TooManyAttempts(PortalError):
     status_code = 429
     default_code = "locked"

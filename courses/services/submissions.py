@@ -15,6 +15,7 @@ from courses.services.windows import Policy, local_days_late, penalty_for, statu
 from courses.timefmt import format_local
 from portal.errors import PermissionDenied, PortalError
 from portal.tasking import enqueue_on_commit
+from portal.uploads import too_large
 
 
 def _collaborator_users(*, student, assignment, usernames: list[str] | None) -> list[User]:
@@ -50,6 +51,22 @@ def _collaborator_users(*, student, assignment, usernames: list[str] | None) -> 
     return users
 
 
+# A stored name is "submissions/<assignment>/<student>/<random>-<name>" in a 100-character column: a long
+# name is shortened from its stem, but the extension is kept whole, so it must be short.
+MAX_EXTENSION_LENGTH = 16
+
+
+def _check_file_name(name: str) -> None:
+    extension = name.rsplit(".", 1)[1] if "." in name.strip(".") else ""
+    if len(extension) > MAX_EXTENSION_LENGTH:
+        raise PortalError(
+            f"The file's extension is {len(extension)} characters long; rename the file with its usual "
+            "extension (such as .pdf, .zip or .ipynb) and submit again.",
+            code="bad_file_name",
+            fields={"file": f"The extension may be at most {MAX_EXTENSION_LENGTH} characters."},
+        )
+
+
 @transaction.atomic
 def submission_create(
     *,
@@ -77,8 +94,8 @@ def submission_create(
     if file is None:
         raise PortalError("Attach the file you are submitting.", fields={"file": "A file is required."})
     if file.size > settings.PORTAL_MAX_SUBMISSION_BYTES:
-        limit = settings.PORTAL_MAX_SUBMISSION_BYTES // (1024 * 1024)
-        raise PortalError(f"The file is larger than {limit} MB; compress it.", fields={"file": "Too large."})
+        raise too_large()
+    _check_file_name(file.name or "")
     if not honor_statement_accepted:
         raise PortalError(
             "Confirm the honor statement to submit.",

@@ -139,7 +139,12 @@ def section_update(
     section = _lock_section(section_id)
     new_room = section.room_capacity if room_capacity is None else room_capacity
     new_capacity = section.capacity if capacity is None else capacity
-    if new_room and new_capacity > new_room:
+    if new_room < 1:  # 0 once meant "no limit": every section now has a room of a known size
+        raise PortalError(
+            f"Give the number of seats in {section.code}'s room (at least 1); capacity grows up to it.",
+            fields={"room_capacity": "At least 1 seat."},
+        )
+    if new_capacity > new_room:
         raise PortalError(
             f"The room holds {new_room}; capacity can grow up to that. Raise the room capacity first if the room changed.",
             fields={"capacity": f"At most {new_room}."},

@@ -1,7 +1,6 @@
 """Grade exports (instructors only): a Celery job writes the CSV chunk by chunk — constant memory
 whatever the class size — reporting progress, then stores the file for download."""
 
-import csv
 import io
 import logging
 import tempfile
@@ -18,17 +17,12 @@ from courses.services.audit import audit_record
 from grading.models import GradeExport
 from grading.selectors import readiness_by_student
 from grading.totals import CourseScheme, StudentTotal, totals_for_students, two_places
+from portal import csvsafe
 from portal.errors import PortalError
 from portal.tasking import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def guard(text: str) -> str:
-    """Keep spreadsheets from running a cell as a formula (CSV injection)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def money(value) -> str:
@@ -98,7 +92,7 @@ def _write(export: GradeExport) -> None:
     writer_for = _canvas_rows if export.format == GradeExport.Format.CANVAS else _breakdown_rows
     with tempfile.TemporaryFile() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        writer = csv.writer(text)
+        writer = csvsafe.writer(text)  # guards formula cells (names, sections, titles)
         header, per_chunk = writer_for(scheme)
         writer.writerows(header)
         done = 0
@@ -124,7 +118,7 @@ def _canvas_rows(scheme: CourseScheme):
     assignments = scheme.assignments
     header = [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-        + [guard(f"{a.title} ({a.id})") for a in assignments]
+        + [f"{a.title} ({a.id})" for a in assignments]
         + ["Final Score"],
         ["    Points Possible", "", "", "", ""] + [money(a.points) for a in assignments] + ["(read only)"],
     ]
@@ -134,11 +128,11 @@ def _canvas_rows(scheme: CourseScheme):
         for e in chunk:
             t: StudentTotal = totals[e.user_id]
             yield [
-                guard(e.user.sortable_name),
+                e.user.sortable_name,
                 str(e.user.id),
-                guard(e.user.sis_id),
-                guard(e.user.username),
-                guard(e.section.code),
+                e.user.sis_id,
+                e.user.username,
+                e.section.code,
                 *[money(r.score_points) for r in t.results],
                 money(t.total),
             ]
@@ -171,10 +165,10 @@ def _breakdown_rows(scheme: CourseScheme):
         for e in chunk:
             t = totals[e.user_id]
             row = [
-                guard(e.user.sortable_name),
-                guard(e.user.username),
-                guard(e.user.sis_id),
-                guard(e.section.code),
+                e.user.sortable_name,
+                e.user.username,
+                e.user.sis_id,
+                e.section.code,
             ]
             for r in t.results:
                 row += [money(r.earned), money(r.possible), r.late_outcome, money(r.percent)]

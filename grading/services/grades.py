@@ -12,6 +12,7 @@ from courses.services.audit import audit_record
 from courses.services.windows import add_local_days
 from grading import access
 from grading.models import Grade, GradeChange, GradeRelease, Question, QuestionScore
+from grading.scores import ScoreError, score_parse
 from portal.errors import ObjectNotFound, PortalError
 
 
@@ -29,6 +30,10 @@ def regrade_deadline_for(*, released_at: datetime, assignment: Assignment) -> da
 
 
 def _check_score(question: Question, score: Decimal) -> None:
+    try:
+        score_parse(score)
+    except ScoreError as exc:
+        raise PortalError(f"{question.label}: {exc}", fields={f"scores.{question.id}": str(exc)}) from None
     if score < 0 or score > question.points:
         raise PortalError(
             f"{question.label} is worth {question.points} points; enter a score from 0 to {question.points}.",

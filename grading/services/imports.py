@@ -6,7 +6,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +16,7 @@ from courses.models import Assignment, Enrolment, User
 from courses.services.audit import audit_record
 from courses.services.roster import decode_csv
 from grading.models import Grade, GradeChange, Question
+from grading.scores import ScoreError, score_parse
 from grading.services.grades import questions_ensure, regrade_deadline_for, score_change
 from portal.errors import PortalError
 
@@ -23,6 +24,9 @@ QUESTION_COLUMN = re.compile(
     r"^(?:\d+:\s*)?(?P<label>.+?)\s*\((?P<points>[\d.]+)\s*pts?\)\s*$", re.IGNORECASE
 )
 EXCEL_TEXT = re.compile(r'^="(.*)"$')  # Excel's way of keeping leading zeros: ="0901234"
+WHOLE_COUNT = re.compile(r"^(\d{1,9})(?:\.0*)?$", re.ASCII)  # "3" or a spreadsheet's "3.0"
+NEGATIVE_COUNT = re.compile(r"^-\d+(?:\.\d*)?$", re.ASCII)
+DECIMAL_COUNT = re.compile(r"^\d*\.\d+$", re.ASCII)
 
 
 def _cell(value: str | None) -> str:
@@ -32,15 +36,30 @@ def _cell(value: str | None) -> str:
 
 
 def _number(value: str) -> Decimal | None:
+    """A score cell: empty is None; otherwise grading.scores' rule (the JSON API's too), or ScoreError."""
     value = value.replace("\u00a0", "").replace(" ", "")
     if value == "":
         return None
     if value.count(",") == 1 and "." not in value:
         value = value.replace(",", ".")  # a decimal comma from a European spreadsheet
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise ValueError(value) from None
+    return score_parse(value)
+
+
+def _count(value: str) -> int:
+    """A contribution count: a whole number, not negative (empty is 0)."""
+    value = value.replace("\u00a0", "").replace(" ", "")
+    if not value:
+        return 0
+    match = WHOLE_COUNT.match(value)
+    if match:
+        return int(match.group(1))
+    if NEGATIVE_COUNT.match(value):
+        raise ValueError("count is negative")
+    if DECIMAL_COUNT.match(value):
+        raise ValueError(f"count {value!r} is not a whole number of contributions")
+    raise ValueError(
+        f"count {value[:40]!r} is not a number: give a whole number of contributions (0, 1, 2, …)"
+    )
 
 
 @dataclass(frozen=True)
@@ -132,8 +151,8 @@ def parse_grade_import(*, assignment: Assignment, text: str) -> list[ImportRow]:
         for column, question in columns.items():
             try:
                 score = _number(values.get(column, ""))
-            except ValueError:
-                problems.append(f"{question.label} score {values.get(column)!r} is not a number")
+            except ScoreError as exc:
+                problems.append(f"{question.label} score {exc}")
                 continue
             if score is None:
                 continue
@@ -225,21 +244,25 @@ def participation_import(
         for key in (u.username.lower(), u.email.lower(), u.sis_id)
         if key
     }
-    counts, errors = {}, {}
+    counts, errors, seen = {}, {}, {}
     for line, values in rows:
         student = students.get(
             values.get(id_column, "").lower() if id_column.lower() != "sid" else values.get(id_column, "")
         )
         try:
-            count = int(_number(values.get(count_column, "")) or 0)
-        except ValueError:
-            errors[f"line {line}"] = f"count {values.get(count_column)!r} is not a number"
+            count = _count(values.get(count_column, ""))
+        except ValueError as exc:
+            errors[f"line {line}"] = str(exc)
             continue
         if student is None:
             errors[f"line {line}"] = f"no enrolled student matches {values.get(id_column)!r}"
-        elif count < 0:
-            errors[f"line {line}"] = "count is negative"
+        elif student.id in seen:
+            # Which count is right is the instructor's call, not the last line's.
+            errors[f"line {line}"] = (
+                f"{student.username} also appears on line {seen[student.id]}: keep one line per student"
+            )
         else:
+            seen[student.id] = line
             counts[student.id] = count
     if errors:
         raise PortalError(
