@@ -417,9 +417,9 @@ def load_regrades(course, students: list[int], assignment, count: int, now: date
 def build_http_data(sizes: dict, now: datetime) -> dict:
     """SMALL and LARGE courses for the deadline endpoints and the regrade queue, plus the people who use them."""
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
     from courses.models import StaffRole, Term, User
+    from courses.services.accounts import api_token_create
 
     term = Term.objects.create(
         name="Bench term",
@@ -440,7 +440,7 @@ def build_http_data(sizes: dict, now: datetime) -> dict:
         regrades = load_regrades(course, students, assignments[0], sizes[f"{size}_regrades"], now)
         student = User.objects.get(pk=students[-1])
         users = {"student": student, "ta": ta}
-        tokens = {k: Token.objects.create(user=u).key for k, u in users.items()}
+        tokens = {k: api_token_create(user=u, name="bench")[1] for k, u in users.items()}
         cookies = {}
         for k, u in users.items():
             client = Client()

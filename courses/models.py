@@ -466,3 +466,26 @@ class TeamMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team} ({self.state})"
+
+
+class ApiToken(models.Model):
+    """A key another program signs its API requests with (`Authorization: Token <key>`), one per program
+    or device. Only a digest of the key is stored: the key is shown once, when it is made. A token stops
+    working when revoked (deleted), when it expires, when its owner's password changes (the password it
+    was issued under is remembered as a fingerprint, as Django does for sessions), or when the account is
+    deactivated."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    digest = models.CharField(max_length=64, unique=True)  # SHA-256 of the key, hex
+    prefix = models.CharField(max_length=8)  # the key's first characters, to tell tokens apart
+    password_fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"

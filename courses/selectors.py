@@ -1,5 +1,6 @@
 """Reads for the courses app: what pages and the API show. Query counts do not grow with the data."""
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +20,11 @@ from django.db.models import (
 )
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from courses import access
 from courses.models import (
+    ApiToken,
     Assignment,
     Course,
     EffectiveDeadline,
@@ -277,6 +280,38 @@ def submission_overview(assignment: Assignment, *, user, now: datetime | None = 
 
 def user_by_calendar_token(token: str) -> User | None:
     return User.objects.filter(calendar_token=token, is_active=True).first()
+
+
+# ---- API tokens ---------------------------------------------------------------------------------------
+
+
+def api_token_digest(key: str) -> str:
+    """What is stored of a token's key: its SHA-256 (the key is random, so no slow hash is needed)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def password_fingerprint(user: User) -> str:
+    """Changes whenever the password does (change, reset, admin, `changepassword`): a token remembers the
+    one it was issued under and stops working with a new password, as Django's sessions do."""
+    return salted_hmac("courses.ApiToken.password", user.password, algorithm="sha256").hexdigest()
+
+
+def api_token_by_key(key: str) -> ApiToken | None:
+    return ApiToken.objects.select_related("user").filter(digest=api_token_digest(key)).first()
+
+
+def api_token_is_current(token: ApiToken) -> bool:
+    """Not revoked by a password change, and the account still active (expiry is checked apart, so that
+    the refusal can say the token expired)."""
+    return token.user.is_active and constant_time_compare(
+        token.password_fingerprint, password_fingerprint(token.user)
+    )
+
+
+def api_tokens_for_user(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first, expired ones included (a page marks them); never the ones a
+    password change revoked."""
+    return list(ApiToken.objects.filter(user=user, password_fingerprint=password_fingerprint(user)))
 
 
 def sections_prefetch():

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -95,7 +96,13 @@ def account(request):
     return render(
         request,
         "courses/account.html",
-        {"me": me, "calendar_url": request.build_absolute_uri(me["calendar_url"])},
+        {
+            "me": me,
+            "calendar_url": request.build_absolute_uri(me["calendar_url"]),
+            "tokens": selectors.api_tokens_for_user(request.user),
+            "token_lifetime_days": settings.PORTAL_TOKEN_LIFETIME_DAYS,
+            "now": timezone.now(),
+        },
     )
 
 

@@ -1,75 +1,99 @@
-"""Sign-in throttling: after repeated failures, a username is locked for a while from that address.
+"""Sign-in lockout, and which address a request comes from.
 
-Applies to the sign-in page and to the API token endpoint alike (both authenticate through Django's
-backends). Failures are counted in the cache (Redis in production).
+django-axes counts failed sign-ins (in Redis, or in the database where there is no Redis) per username
+and per address, and its backend refuses a locked sign-in before any password is checked; this applies to
+the sign-in page, the API token endpoint and the admin alike, since all authenticate through Django. This
+module is the portal's side of it: the client address (`client_address`, shared with the API's rate
+limit), the limit and lock time from the portal's settings, and a message that says what to do.
 """
 
+import ipaddress
+from datetime import timedelta
+
+from axes.backends import AxesStandaloneBackend
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_credentials
 from django import forms
 from django.conf import settings
-from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
-from django.dispatch import receiver
+from django.http import HttpResponse
 
 
-def _limit() -> int:
-    return getattr(settings, "PORTAL_LOGIN_FAILURE_LIMIT", 5)
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
-def _lock_seconds() -> int:
-    return getattr(settings, "PORTAL_LOGIN_LOCK_MINUTES", 15) * 60
+def client_address(request) -> str | None:
+    """The socket address, unless PORTAL_TRUSTED_PROXIES = n proxies of ours stand in front: then the n-th
+    X-Forwarded-For entry from the right, the address our outermost proxy saw. Entries left of it are
+    whatever the client sent and are never read. The same rule as DRF's NUM_PROXIES (set from the same
+    setting), so the rate limit and the lockout agree."""
+    remote = request.META.get("REMOTE_ADDR") or ""
+    proxies = settings.PORTAL_TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR") or ""
+    if proxies > 0 and forwarded:
+        entries = [entry.strip() for entry in forwarded.split(",")]
+        candidate = entries[-min(proxies, len(entries))]
+        if _is_address(candidate):
+            return candidate
+    return remote if _is_address(remote) else None
 
 
-def client_address(request) -> str:
-    if request is None:
-        return "-"
-    return request.META.get("REMOTE_ADDR", "-")
+def failure_limit(request=None, credentials=None) -> int:
+    return settings.PORTAL_LOGIN_FAILURE_LIMIT
 
 
-def _key(username: str, address: str) -> str:
-    return f"login-failures:{(username or '').strip().lower()}:{address}"
+def lock_time(request=None) -> timedelta:
+    return timedelta(minutes=settings.PORTAL_LOGIN_LOCK_MINUTES)
+
+
+def lockout_username(request, credentials=None) -> str | None:
+    """The username failures are counted under: case-insensitive ("UG1" counts for "ug1") and bounded, so an
+    absurd username cannot fill the store."""
+    username = (credentials or {}).get("username")
+    if username is None and request is not None:
+        data = getattr(request, "data", None) or getattr(request, "POST", {})
+        username = data.get("username") if hasattr(data, "get") else None
+    if not isinstance(username, str) or not username.strip():
+        return None
+    return username.strip().lower()[:150]
 
 
 def is_locked(request, username: str | None) -> bool:
-    return cache.get(_key(username or "", client_address(request)), 0) >= _limit()
+    return AxesProxyHandler.is_locked(request, get_credentials(username))
 
 
 def lock_message() -> str:
-    minutes = _lock_seconds() // 60
+    minutes = settings.PORTAL_LOGIN_LOCK_MINUTES
     return (
-        f"Too many failed sign-ins for this username from your address. Wait {minutes} minutes and try again, "
-        "or ask the course staff to reset your password."
+        f"Too many failed sign-ins for this username or from your address. Wait {minutes} minutes and try "
+        "again, or ask the course staff to lift the lock."
     )
 
 
-class ThrottledModelBackend(ModelBackend):
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes's backend (first in AUTHENTICATION_BACKENDS). A sign-in with no request has no address
+    to count and nothing to lock: every sign-in over HTTP passes its request (the sign-in page, the token
+    endpoint, the admin); Django's test client's `login()` does not, and is let through to the password
+    check."""
+
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if is_locked(request, username or kwargs.get(self._username_field())):
-            raise PermissionDenied(lock_message())  # stops every backend: no password is checked
+        if request is None:
+            return None
         return super().authenticate(request, username=username, password=password, **kwargs)
 
-    @staticmethod
-    def _username_field() -> str:
-        from django.contrib.auth import get_user_model
 
-        return get_user_model().USERNAME_FIELD
-
-
-@receiver(user_login_failed)
-def _count_failure(sender, credentials, request=None, **kwargs):
-    key = _key(credentials.get("username", ""), client_address(request))
-    cache.add(key, 0, _lock_seconds())
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, _lock_seconds())
-
-
-@receiver(user_logged_in)
-def _reset_failures(sender, request, user, **kwargs):
-    cache.delete(_key(user.get_username(), client_address(request)))
+def lockout_response(request, original_response=None, credentials=None):
+    """What django-axes's middleware answers when a sign-in is refused or the limit is reached. The portal's
+    sign-in page and token endpoint already answered with the lock message (or, on the failure that
+    reaches the limit, with "do not match"); the admin's sign-in answers with its own refusal."""
+    if original_response is not None:
+        return original_response
+    return HttpResponse(lock_message(), status=429, content_type="text/plain; charset=utf-8")
 
 
 class LoginForm(AuthenticationForm):

@@ -4,10 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal.auth import LoginForm
-from portal.token_api import TokenView
+from portal.token_api import TokenDetailView, TokensView, TokenView
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", TokensView.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:token_id>/", TokenDetailView.as_view(), name="api-token-detail"),
     path("", include("courses.api_urls")),
     path("", include("grading.api_urls")),
 ]

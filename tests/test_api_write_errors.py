@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from courses.models import (
+    ApiToken,
     Assignment,
     AuditEvent,
     EffectiveDeadline,
@@ -34,7 +34,7 @@ from tests.factories import (
 )
 
 NY = ZoneInfo("America/New_York")
-SNAPSHOT_MODELS = [Assignment, Extension, Submission, EffectiveDeadline, AuditEvent, Enrolment, Token]
+SNAPSHOT_MODELS = [Assignment, Extension, Submission, EffectiveDeadline, AuditEvent, Enrolment, ApiToken]
 
 
 def snapshot() -> dict:

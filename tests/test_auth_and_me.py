@@ -3,9 +3,8 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
-from courses.models import Enrolment
+from courses.models import ApiToken, Enrolment
 from tests.factories import UserFactory
 
 PASSWORD = "pw-portal-test"
@@ -29,17 +28,18 @@ def test_good_credentials_return_a_token_that_works(world, client):
     response = get_token(client, "ug1")
     assert response.status_code == 200, response.content
     token = response.json()["token"]
-    assert token == Token.objects.get(user=world.ug1).key
+    assert ApiToken.objects.get(user=world.ug1).prefix == token[:8]
     me = client.get(reverse("api-me"), HTTP_AUTHORIZATION=f"Token {token}")
     assert me.status_code == 200
     assert me.json()["username"] == "ug1"
 
 
-def test_asking_twice_returns_the_same_token(world, client):
+def test_asking_twice_returns_two_tokens(world, client):
+    """One per program or device, each revocable (tests/test_api_tokens.py); never an earlier one."""
     first = get_token(client, "ug1").json()["token"]
     second = get_token(client, "ug1").json()["token"]
-    assert first == second
-    assert Token.objects.filter(user=world.ug1).count() == 1
+    assert first != second
+    assert ApiToken.objects.filter(user=world.ug1).count() == 2
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_bad_credentials_are_a_400_in_the_error_shape(world, client, username, p
     assert_error_shape(body)
     assert body["fields"], "the error names what was wrong"
     assert "token" not in body
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_a_token_for_an_inactive_user_is_refused(world, client):
@@ -62,7 +62,7 @@ def test_a_token_for_an_inactive_user_is_refused(world, client):
     response = get_token(client, "ug1")
     assert response.status_code == 400
     assert_error_shape(response.json())
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_a_bad_token_is_refused_in_the_error_shape(world, client):

@@ -1,5 +1,6 @@
-"""Sign-in throttling: repeated failures lock a username from an address for a while, on the sign-in
-page and the token endpoint alike; other usernames and other addresses are not affected."""
+"""Sign-in throttling: repeated failures lock the username (from every address) and the address (for every
+username) for a while, on the sign-in page and the token endpoint alike; other usernames from other
+addresses are not affected. Forged and changing addresses: tests/test_login_client_address.py."""
 
 import time_machine
 from django.urls import reverse
@@ -36,19 +37,20 @@ def test_five_failures_lock_the_username_even_with_the_right_password(db, client
     assert "_auth_user_id" not in client.session
 
 
-def test_the_lock_is_per_username_and_address(db, client):
+def test_the_lock_holds_the_username_everywhere_and_the_address_for_everyone(db, client):
     UserFactory(username="ug1")
     UserFactory(username="ug2")
     _fail(client, "ug1", 5)
-    other_user = client.post(
-        reverse("login"), {"username": "ug2", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+    for username, address in (("ug1", "10.0.0.2"), ("ug2", "10.0.0.1"), ("UG1", "10.0.0.3")):
+        refused = client.post(
+            reverse("login"), {"username": username, "password": PASSWORD}, REMOTE_ADDR=address
+        )
+        assert "Too many failed sign-ins" in refused.content.decode(), (username, address)
+        assert "_auth_user_id" not in client.session
+    elsewhere = client.post(
+        reverse("login"), {"username": "ug2", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
     )
-    assert other_user.status_code == 302
-    client.logout()
-    other_address = client.post(
-        reverse("login"), {"username": "ug1", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
-    )
-    assert other_address.status_code == 302
+    assert elsewhere.status_code == 302
 
 
 def test_the_token_endpoint_shares_the_lock(db, client):

@@ -37,7 +37,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks; the portal's own sign-in views word the lockout (portal.auth).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -98,9 +100,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["portal.auth.ThrottledModelBackend"]
+# Sign-in lockout by django-axes: its backend refuses a locked sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "portal.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PORTAL_LOGIN_FAILURE_LIMIT = int(os.environ.get("PORTAL_LOGIN_FAILURE_LIMIT", "5"))
 PORTAL_LOGIN_LOCK_MINUTES = int(os.environ.get("PORTAL_LOGIN_LOCK_MINUTES", "15"))
+# How many reverse proxies of ours stand in front of the portal. 0: the socket address is the client and
+# X-Forwarded-For is ignored (anyone can send it); n: the n-th X-Forwarded-For entry from the right.
+PORTAL_TRUSTED_PROXIES = int(os.environ.get("PORTAL_TRUSTED_PROXIES", "0"))
+# Failures count per username (from any address) and per address (for any username): a fresh or forged
+# address buys no more tries, nor does a fresh username.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "portal.auth.failure_limit"  # PORTAL_LOGIN_FAILURE_LIMIT, read at each sign-in
+AXES_COOLOFF_TIME = "portal.auth.lock_time"  # PORTAL_LOGIN_LOCK_MINUTES
+AXES_CLIENT_IP_CALLABLE = "portal.auth.client_address"  # PORTAL_TRUSTED_PROXIES
+AXES_USERNAME_CALLABLE = "portal.auth.lockout_username"  # case-insensitive, bounded
+AXES_LOCKOUT_CALLABLE = "portal.auth.lockout_response"
+# Tries during a lock do not extend it: the lock ends when the message says it does.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # no write on each successful sign-in
+AXES_VERBOSE = False  # no banner on every manage.py command; lockouts are still logged
+# Redis when there is one (shared by every web process, nothing written to the database); otherwise the
+# database, which every process shares too (a local-memory cache would count per process).
+AXES_HANDLER = "axes.handlers.{}".format(
+    "cache.AxesCacheHandler" if os.environ.get("REDIS_URL") else "database.AxesDatabaseHandler"
+)
+# API tokens (courses.ApiToken) expire this many days after they are issued.
+PORTAL_TOKEN_LIFETIME_DAYS = int(os.environ.get("PORTAL_TOKEN_LIFETIME_DAYS", "30"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -154,9 +182,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
+    # Token first: a refused token answers 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.Pagination",
@@ -171,6 +200,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("PORTAL_TOKEN_THROTTLE", "20/min")},
+    # DRF reads X-Forwarded-For when NUM_PROXIES is None: it must be the deployment's count.
+    "NUM_PROXIES": PORTAL_TRUSTED_PROXIES,
 }
 # Content-Security-Policy (django-csp): scripts, styles, fonts and fetches from the portal itself only; no
 # inline script or style unless it carries the response's nonce (the one page with inline code is the
@@ -204,5 +235,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    # django-axes logs every failed sign-in at INFO; its warnings (repeated failures, lockouts) stay.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -10,6 +10,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests run tasks in-process; tests marked `worker` switch to the real broker and worker.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The cache above is per process, so sign-in failures go to the database (tests choose the cache handler
+# where they mean to: tests/test_login_client_address.py runs both).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

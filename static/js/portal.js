@@ -116,6 +116,21 @@
             ok.hidden = false;
             ok.textContent = form.dataset.successText || "Done.";
           }
+          // A new secret (an API token) is shown once, to copy, and the page waits for the reader.
+          const secret = form.dataset.reveal && body ? body[form.dataset.reveal] : null;
+          if (ok && secret) {
+            ok.textContent = "Copy this token now: it will not be shown again. ";
+            const field = document.createElement("input");
+            field.type = "text";
+            field.readOnly = true;
+            field.value = secret;
+            field.setAttribute("aria-label", "Your new token");
+            field.dataset.newToken = "";
+            ok.appendChild(field);
+            field.focus();
+            field.select();
+            return;
+          }
           // An import that kept existing values says which, and waits for the reader instead of reloading.
           const notes = body && Array.isArray(body.kept) ? body.kept : [];
           if (ok && notes.length) {

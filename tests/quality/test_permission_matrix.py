@@ -28,7 +28,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from courses.models import Assignment, Course, Enrolment, Extension, Section, Team, User
+from courses.models import ApiToken, Assignment, Course, Enrolment, Extension, Section, Team, User
+from courses.services.accounts import api_token_create
 from courses.services.extensions import extension_grant
 from courses.services.teams import team_create, team_invite, team_request_solo
 from grading.models import Grade, GradeExport, Question, RegradeRequest
@@ -121,6 +122,10 @@ EXPECTED = {
     ("api-me", "GET"):                      row(D,   200, 200, 200, 200, 200),
     ("api-my-deadlines", "GET"):            row(D,   200, 200, 200, 200, 200),  # one's own rows only
     ("api-calendar-token", "POST"):         row(D,   200, 200, 200, 200, 200),  # resets one's own token
+    ("api-token", "DELETE"):                row(D,   204, 204, 204, 204, 204),  # ends one's own token (or session)
+    ("api-tokens", "GET"):                  row(D,   200, 200, 200, 200, 200),  # one's own tokens only
+    ("api-tokens", "POST"):                 row(D,   201, 201, 201, 201, 201),  # a token for oneself
+    ("api-token-detail", "DELETE"):         row(D,   204, 404, 404, 404, 404),  # only the owner's own
     # ---- courses, sections, assignments
     ("api-courses", "GET"):                 row(D,   200, 200, 200, 200, 200),  # lists are checked for leaks below
     ("api-course", "GET"):                  row(D,   200, 200, 200, 404, 200),
@@ -223,6 +228,7 @@ KWARG_OBJECTS = {
     "enrolment_id": "enrolment",
     "team_id": "team",
     "token": "calendar_token",
+    "token_id": "api_token",
 }
 # Per (route, method): another object where the default one cannot show the rule.
 KWARG_OVERRIDES = {
@@ -236,7 +242,7 @@ KWARG_OVERRIDES = {
     ("api-team-decline", "POST"): {"team_id": "inviting_team"},
 }
 # Kwargs whose object belongs to student_concerned (or is theirs to act on): other_student gets 404.
-OWNED_KWARGS = {"grade_id", "request_id", "enrolment_id", "team_id"}
+OWNED_KWARGS = {"grade_id", "request_id", "enrolment_id", "team_id", "token_id"}
 # Kwargs that name an object of a course: a TA of another course gets 404.
 COURSE_KWARGS = {
     "course_id",
@@ -278,6 +284,7 @@ class Objects:
     team: Team
     inviting_team: Team
     owner_ids: dict[str, set[int]] = field(default_factory=dict)
+    api_token: ApiToken | None = None  # student_concerned\'s
 
     @property
     def owner(self) -> User:
@@ -408,7 +415,9 @@ def objects(world, django_capture_on_commit_callbacks) -> Objects:
         team=team,
         inviting_team=inviting_team,
     )
+    objects.api_token = api_token_create(user=w.ug1, name="laptop")[0]
     objects.owner_ids = {
+        "tokens": {objects.api_token.id},
         "grades": set(Grade.objects.filter(student=w.ug1).values_list("id", flat=True)),
         "requests": set(RegradeRequest.objects.filter(student=w.ug1).values_list("id", flat=True)),
         "extensions": {extension.id},
@@ -497,6 +506,7 @@ LIST_ITEMS = {
     ("api-regrades", "GET"): "requests",
     ("api-extensions", "GET"): "extensions",
     ("api-course-teams", "GET"): "teams",
+    ("api-tokens", "GET"): "tokens",
 }
 
 
@@ -521,6 +531,8 @@ def _send(client: APIClient, route: Route, method: str, url: str, o: Objects, ro
     if (route.name, method) == ("api-token", "POST"):
         user = o.users[role] or o.owner  # anonymous: the owner signing in from a new program
         return client.post(url, {"username": user.username, "password": PASSWORD}, format="json")
+    if (route.name, method) == ("api-token", "DELETE"):
+        client = _client(role, o)  # a session of its own: it is signed out, the next cells' must not be
     body = BODIES.get((route.name, method))
     if body is None:
         return client.get(url) if method == "GET" else getattr(client, method.lower())(url, format="json")
