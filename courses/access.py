@@ -1,9 +1,9 @@
 """Permission checks. Each helper returns the object or raises one uniform "not found", so a user
 learns nothing about objects outside their courses."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from courses.models import Assignment, Course, Enrolment, Section, StaffRole
+from courses.models import Assignment, Course, Enrolment, Section, StaffRole, Team, TeamMembership, User
 from portal.errors import ObjectNotFound, PermissionDenied
 
 Role = StaffRole.Role
@@ -20,7 +20,7 @@ def member_courses(user) -> QuerySet[Course]:
     """Courses the user staffs or is enrolled or waitlisted in (not dropped)."""
     if not user.is_authenticated:
         return Course.objects.none()
-    enrolled = Enrolment.objects.filter(user=user).exclude(status=Enrolment.Status.DROPPED)
+    enrolled = Enrolment.objects.filter(user=user, status__in=Enrolment.ACTIVE)
     return Course.objects.filter(
         Q(id__in=StaffRole.objects.filter(user=user).values("course_id"))
         | Q(id__in=enrolled.values("section__course_id"))
@@ -95,8 +95,114 @@ def access_assignment_as_staff(user, assignment_id: int) -> Assignment:
 def student_enrolment(user, course_id: int) -> Enrolment | None:
     """The user's active (enrolled or waitlisted) enrolment in a course, if any."""
     return (
-        Enrolment.objects.filter(user=user, section__course_id=course_id)
-        .exclude(status=Enrolment.Status.DROPPED)
+        Enrolment.objects.filter(user=user, section__course_id=course_id, status__in=Enrolment.ACTIVE)
         .select_related("section")
         .first()
     )
+
+
+# ---- staff scope ------------------------------------------------------------------------------------
+# The one rule for "may this staff member act on this student / section". An instructor, or a TA with a
+# course-wide role (no section), reaches the whole course. A TA whose roles name sections reaches only the
+# students active (enrolled or waitlisted, not dropped) in those sections, and those sections. Everything
+# else is "not found" and is left out of every list. `is_staff_of` only says that someone staffs the
+# course; any read or write about a student or a section goes through the helpers below.
+
+
+def _whole_course_ids(user) -> QuerySet:
+    """Courses the user staffs as a whole: as an instructor, or as a TA without a section."""
+    return (
+        StaffRole.objects.filter(user=user)
+        .filter(Q(section__isnull=True) | Q(role=Role.INSTRUCTOR))
+        .values("course_id")
+    )
+
+
+def _ta_section_ids(user) -> QuerySet:
+    return StaffRole.objects.filter(user=user, section__isnull=False, role=Role.TA).values("section_id")
+
+
+def is_whole_course_staff(user, course_id: int) -> bool:
+    return _whole_course_ids(user).filter(course_id=course_id).exists()
+
+
+def staff_sections(user, course_id: int | None = None) -> QuerySet[Section]:
+    """Sections the staff member reaches (in one course, or in all they staff)."""
+    sections = Section.objects.filter(
+        Q(course_id__in=_whole_course_ids(user)) | Q(id__in=_ta_section_ids(user))
+    )
+    return sections if course_id is None else sections.filter(course_id=course_id)
+
+
+def staff_enrolments_q(user, *, prefix: str = "") -> Q:
+    """Enrolment rows (reached through `prefix`, e.g. "enrolment__") the staff member may act on: any of a
+    course they staff as a whole; an active one in one of their sections."""
+    p = prefix
+    return Q(**{f"{p}section__course_id__in": _whole_course_ids(user)}) | Q(
+        **{f"{p}section_id__in": _ta_section_ids(user), f"{p}status__in": Enrolment.ACTIVE}
+    )
+
+
+def staff_students_q(user, *, student: str = "student_id", course: str = "assignment__course_id") -> Q:
+    """Rows about one student in one course (a grade, a deadline, ...) that the staff member may see:
+    `student` and `course` name the row's student id and course id fields."""
+    in_my_sections = Enrolment.objects.filter(
+        user_id=OuterRef(student),
+        section__course_id=OuterRef(course),
+        section_id__in=_ta_section_ids(user),
+        status__in=Enrolment.ACTIVE,
+    )
+    return Q(**{f"{course}__in": _whole_course_ids(user)}) | Q(Exists(in_my_sections))
+
+
+def staff_students(user, course_id: int, *, statuses=Enrolment.ACTIVE) -> QuerySet[User]:
+    """The course's students (active ones, unless `statuses` says otherwise) the staff member may act on."""
+    enrolments = Enrolment.objects.filter(
+        staff_enrolments_q(user), section__course_id=course_id, status__in=statuses
+    )
+    return User.objects.filter(id__in=enrolments.values("user_id"))
+
+
+def may_act_on_student(user, course_id: int, student_id: int) -> bool:
+    return (
+        is_whole_course_staff(user, course_id)
+        or Enrolment.objects.filter(
+            user_id=student_id,
+            section__course_id=course_id,
+            section_id__in=_ta_section_ids(user),
+            status__in=Enrolment.ACTIVE,
+        ).exists()
+    )
+
+
+def access_section_as_staff(user, section_id: int) -> Section:
+    section = staff_sections(user).filter(pk=section_id).select_related("course").first()
+    if section is None:
+        raise ObjectNotFound("No such section among the ones you staff.")
+    return section
+
+
+def access_enrolment_as_staff(user, enrolment_id: int, *, for_update: bool = False) -> Enrolment:
+    enrolments = Enrolment.objects.select_for_update(of=("self",)) if for_update else Enrolment.objects
+    enrolment = (
+        enrolments.filter(staff_enrolments_q(user), pk=enrolment_id)
+        .select_related("section__course", "user")
+        .first()
+    )
+    if enrolment is None:
+        raise ObjectNotFound("No such enrolment among the students you staff.")
+    return enrolment
+
+
+def staff_teams(user, course_id: int) -> QuerySet[Team]:
+    """Teams of the course the staff member may see: all of them for whole-course staff; otherwise those
+    with a member or an invitee they may act on."""
+    reachable = TeamMembership.objects.filter(
+        team_id=OuterRef("pk"),
+        state__in=(TeamMembership.State.ACCEPTED, TeamMembership.State.INVITED),
+        user_id__in=staff_students(user, course_id).values("id"),
+    )
+    teams = Team.objects.filter(course_id=course_id)
+    if is_whole_course_staff(user, course_id):
+        return teams
+    return teams.filter(Exists(reachable))

@@ -39,12 +39,13 @@ class JoinIn(serializers.Serializer):
 class WaitlistView(APIView):
     @extend_schema(responses={200: EnrolmentOut(many=True), 404: ERROR}, tags=["waitlist"])
     def get(self, request, section_id: int):
-        """Staff: the section's waitlist in priority order."""
-        section = access.access_section(request.user, section_id)
-        if not access.is_staff_of(request.user, section.course_id):
+        """Staff of the section: its waitlist in priority order."""
+        try:
+            section = access.access_section_as_staff(request.user, section_id)
+        except ObjectNotFound as exc:
             raise ObjectNotFound(
                 "The waitlist of a section is for its staff; see your position on /api/v1/me/."
-            )
+            ) from exc
         rows = list(selectors.waitlist_queryset(section))
         positions = {e.id: i for i, e in enumerate(rows, start=1)}
         return Response(EnrolmentOut(rows, many=True, context={"positions": positions}).data)

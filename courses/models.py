@@ -204,6 +204,9 @@ class Enrolment(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="enrolments")
+    # An active enrolment holds a seat or a place in line: the one spelling of "not dropped".
+    ACTIVE = (Status.ENROLLED, Status.WAITLISTED)
+
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENROLLED)
     grading_basis = models.CharField(max_length=16, choices=GradingBasis.choices, default=GradingBasis.CREDIT)
     joined_at = models.DateTimeField(help_text="When the student enrolled or joined the waitlist.")

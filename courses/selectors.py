@@ -37,7 +37,7 @@ from courses.models import (
 )
 from courses.services.windows import Policy, Window, status_for, window_for
 
-ACTIVE = (Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED)
+ACTIVE = Enrolment.ACTIVE
 
 
 def enrolments_for_user(user) -> list[Enrolment]:
@@ -123,8 +123,10 @@ def courses_for_user(user):
     return access.member_courses(user).select_related("term").order_by("term__starts_on", "code")
 
 
-def sections_for_course(course: Course):
-    return course.sections.annotate(
+def sections_for_course(course: Course, *, staff_user=None):
+    """The course's sections with their counts; with `staff_user`, only the sections that person staffs."""
+    sections = access.staff_sections(staff_user, course.id) if staff_user else course.sections.all()
+    return sections.annotate(
         enrolled_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED)),
         waitlisted_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITLISTED)),
     ).order_by("code")
@@ -251,14 +253,14 @@ class SubmissionOverview:
 
 
 def submission_overview(assignment: Assignment, *, user, now: datetime | None = None) -> SubmissionOverview:
-    """Who submitted on time, in grace, not yet (or missed it), and who has an extension; a TA limited
-    to sections sees only those sections' students."""
+    """Who submitted on time, in grace, not yet (or missed it), and who has an extension: of the students
+    `user` may act on (courses.access: a TA limited to sections sees those sections' active students)."""
     now = now or timezone.now()
-    rows = EffectiveDeadline.objects.filter(assignment=assignment).select_related("student")
-    sections = StaffRole.objects.filter(user=user, course_id=assignment.course_id, section__isnull=False)
-    if sections.exists() and not access.is_instructor(user, assignment.course_id):
-        students = Enrolment.objects.filter(section_id__in=sections.values("section_id")).values("user_id")
-        rows = rows.filter(student_id__in=students)
+    rows = (
+        EffectiveDeadline.objects.filter(assignment=assignment)
+        .filter(access.staff_students_q(user))
+        .select_related("student")
+    )
     Outcome = EffectiveDeadline.Outcome
     on_time, in_grace, not_yet, missing = [], [], [], []
     for row in rows.order_by("student__last_name", "student__first_name", "student__username"):
@@ -318,14 +320,16 @@ def sections_prefetch():
     return Prefetch("sections", queryset=Section.objects.order_by("code"))
 
 
-def roster_for_course(course: Course) -> dict:
-    """The instructor's roster: enrolled students per section, each waitlist in priority order, the
-    promotions log, Gradescope access requests and sit-in requests."""
+def roster_for_course(course: Course, *, user) -> dict:
+    """The roster as `user` (staff) may see it: enrolled students per section, each waitlist in priority
+    order, the promotions log, Gradescope access requests and sit-in requests. A TA limited to sections
+    sees those sections and their active students only (courses.access)."""
     from courses.models import Promotion, SitInRequest
 
-    sections = list(sections_for_course(course))
+    sections = list(sections_for_course(course, staff_user=user))
+    in_scope = access.staff_enrolments_q(user)
     enrolled = list(
-        Enrolment.objects.filter(section__course=course, status=Enrolment.Status.ENROLLED)
+        Enrolment.objects.filter(in_scope, section__course=course, status=Enrolment.Status.ENROLLED)
         .select_related("user", "section")
         .order_by("section__code", "user__last_name", "user__first_name", "user__username")
     )
@@ -335,15 +339,19 @@ def roster_for_course(course: Course) -> dict:
         "enrolled": enrolled,
         "waitlists": [(s, waitlists[s.id]) for s in sections],
         "promotions": list(
-            Promotion.objects.filter(section__course=course).select_related("enrolment__user", "section")[:50]
+            Promotion.objects.filter(
+                access.staff_enrolments_q(user, prefix="enrolment__"), section__course=course
+            ).select_related("enrolment__user", "section")[:50]
         ),
         "gradescope_requests": list(
-            Enrolment.objects.filter(section__course=course, gradescope_requested_at__isnull=False)
+            Enrolment.objects.filter(in_scope, section__course=course, gradescope_requested_at__isnull=False)
             .select_related("user", "section", "gradescope_granted_by")
             .order_by("gradescope_requested_at")
         ),
         "sit_ins": list(
-            SitInRequest.objects.filter(section__course=course).select_related("user", "section")
+            SitInRequest.objects.filter(section__in=[s.id for s in sections]).select_related(
+                "user", "section"
+            )
         ),
     }
 
@@ -411,12 +419,21 @@ def _team_status(team, accepted: int, size) -> str:
 
 
 def teams_for_course(course: Course, *, user=None) -> list[TeamView]:
-    """Staff: every team; a student: the teams they belong to or are invited to. Two queries."""
+    """The teams `user` may see. Staff: the teams with a student they may act on (courses.access), showing
+    only those students, so a TA of one section never sees another section's students, even in a mixed
+    team; a student: the teams they belong to or are invited to. `user=None`: every team, unfiltered."""
     from courses.models import Team, TeamMembership
     from courses.services.teams import team_size_for
 
     size = team_size_for(course)
-    teams = Team.objects.filter(course=course).prefetch_related(
+    teams = Team.objects.filter(course=course)
+    shown = None  # the student ids a staff member limited to sections may see; None: everyone
+    if user is not None and access.is_staff_of(user, course.id):
+        teams = access.staff_teams(user, course.id)
+        if not access.is_whole_course_staff(user, course.id):
+            shown = set(access.staff_students(user, course.id).values_list("id", flat=True))
+        user = None
+    teams = teams.prefetch_related(
         Prefetch("memberships", queryset=TeamMembership.objects.select_related("user").order_by("created_at"))
     )
     if user is not None:
@@ -430,5 +447,9 @@ def teams_for_course(course: Course, *, user=None) -> list[TeamView]:
     for team in teams.order_by("name"):
         members = [m for m in team.memberships.all() if m.state == TeamMembership.State.ACCEPTED]
         invited = [m for m in team.memberships.all() if m.state == TeamMembership.State.INVITED]
-        out.append(TeamView(team, members, invited, _team_status(team, len(members), size)))
+        status = _team_status(team, len(members), size)  # from every member, shown or not
+        if shown is not None:
+            members = [m for m in members if m.user_id in shown]
+            invited = [m for m in invited if m.user_id in shown]
+        out.append(TeamView(team, members, invited, status))
     return out

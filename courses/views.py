@@ -84,7 +84,7 @@ def staff_course(request, course_id: int):
         {
             "course": course,
             "assignments": selectors.assignments_for_course(course.id),
-            "sections": selectors.sections_for_course(course),
+            "sections": selectors.sections_for_course(course, staff_user=request.user),
             "is_instructor": access.is_instructor(request.user, course.id),
         },
     )
@@ -193,8 +193,10 @@ def roster(request, course_id: int):
         course = access.access_course_as_staff(request.user, course_id)
     except PortalError as exc:
         raise Http404(exc.detail) from exc
-    data = selectors.roster_for_course(course)
-    readiness = readiness_by_student(course)
+    data = selectors.roster_for_course(course, user=request.user)
+    readiness = readiness_by_student(
+        course, student_ids=access.staff_students(request.user, course.id).values("id")
+    )
     only_flagged = request.GET.get("readiness") == "flagged"
     enrolled = [
         (e, readiness.get(e.user_id))
@@ -228,7 +230,7 @@ def gradescope_requests_csv(request, course_id: int):
     response["Content-Disposition"] = f'attachment; filename="gradescope-access-{course.id}.csv"'
     writer = csvsafe.writer(response)  # names and e-mails are typed by students: guard formula cells
     writer.writerow(["Full Name", "Email", "SID", "Section", "Requested", "Granted"])
-    for e in selectors.roster_for_course(course)["gradescope_requests"]:
+    for e in selectors.roster_for_course(course, user=request.user)["gradescope_requests"]:
         writer.writerow(
             [
                 e.user.display_name,
@@ -248,7 +250,7 @@ def teams_page(request, course_id: int):
 
     course = _course_or_404(request.user, course_id)
     staff = access.is_staff_of(request.user, course.id)
-    views = selectors.teams_for_course(course, user=None if staff else request.user)
+    views = selectors.teams_for_course(course, user=request.user)
     mine = next((v for v in views if any(m.user_id == request.user.id for m in v.members)), None)
     invitations = [v for v in views if any(m.user_id == request.user.id for m in v.invited)]
     return render(

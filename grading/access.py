@@ -1,26 +1,17 @@
 """Who may see which grades and regrade requests. Objects outside a user's reach are "not found"."""
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
-from courses.models import Enrolment, StaffRole
+from courses import access as course_access
 from grading.models import Grade, RegradeRequest
 from portal.errors import ObjectNotFound
 
 
 def staff_scope_q(user, *, grade_prefix: str = "") -> Q:
-    """Rows of grades a staff member may see: whole courses they staff, or only their sections' students."""
+    """Rows of grades a staff member may see, by the course's one staff rule (courses.access): whole
+    courses they staff, or only the students active in their sections of the grade's course."""
     p = grade_prefix
-    roles = StaffRole.objects.filter(user=user)
-    whole = roles.filter(Q(section__isnull=True) | Q(role=StaffRole.Role.INSTRUCTOR)).values("course_id")
-    sectioned = roles.filter(section__isnull=False, role=StaffRole.Role.TA)
-    # The student's enrolment must be in one of the TA's sections *of the grade's course*: a TA limited to
-    # sections in two courses must not see a student of one course's section in the other course.
-    in_my_section = Enrolment.objects.filter(
-        user_id=OuterRef(f"{p}student_id"),
-        section_id__in=sectioned.values("section_id"),
-        section__course_id=OuterRef(f"{p}assignment__course_id"),
-    )
-    return Q(**{f"{p}assignment__course_id__in": whole}) | Q(Exists(in_my_section))
+    return course_access.staff_students_q(user, student=f"{p}student_id", course=f"{p}assignment__course_id")
 
 
 def grades_visible_to(user):

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 
-from courses.models import Enrolment, StaffRole
+from courses import access as course_access
+from courses.models import Enrolment
 from grading import access
 from grading.models import Grade, GradeChange, Question, RegradeRequest
 
@@ -126,21 +127,12 @@ def grade_grid(user, assignment) -> dict:
         .order_by("section__code", "user__last_name", "user__first_name", "user__username")
     )
     scoped = access.staff_scope_q(user)
-    sectioned = StaffRole.objects.filter(
-        user=user, course_id=assignment.course_id, section__isnull=False, role=StaffRole.Role.TA
-    ).values_list("section_id", flat=True)
-    whole_course = (
-        StaffRole.objects.filter(user=user, course_id=assignment.course_id)
-        .filter(Q(section__isnull=True) | Q(role=StaffRole.Role.INSTRUCTOR))
-        .exists()
-    )
-    if not whole_course:
-        enrolments = enrolments.filter(section_id__in=list(sectioned))
     grades = {
         g.student_id: g
         for g in Grade.objects.filter(assignment=assignment).filter(scoped).prefetch_related("scores")
     }
     rows = []
+    enrolments = enrolments.filter(course_access.staff_enrolments_q(user))
     for e in enrolments:
         grade = grades.get(e.user_id)
         scores = {s.question_id: s.score for s in grade.scores.all()} if grade else {}

@@ -7,7 +7,6 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from courses import access as course_access
-from courses.models import Section
 from grading import selectors
 from grading.filters import RegradeRequestFilter
 from grading.models import Question, RegradeRequest
@@ -104,7 +103,7 @@ def _without_page(params) -> str:
 
 
 def _limit_choices(filterset, user, staff_courses) -> None:
-    """Offer only the user's own courses' assignments and sections in the filter form."""
+    """Offer only the user's own courses' assignments, and the sections they staff, in the filter form."""
     from django import forms
 
     from courses.models import Assignment
@@ -136,7 +135,7 @@ def _limit_choices(filterset, user, staff_courses) -> None:
         required=False,
         coerce=int,
         choices=[("", "All sections")]
-        + [(s.id, s.code) for s in Section.objects.filter(course__in=staff_courses).order_by("code")],
+        + [(s.id, s.code) for s in course_access.staff_sections(user).order_by("code")],
         label="Section",
     )
 

@@ -12,7 +12,7 @@ from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Ext
 from courses.services.windows import Policy, Window, local_days_late, penalty_for, window_for
 
 Outcome = EffectiveDeadline.Outcome
-ACTIVE_STATUSES = (Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED)
+ACTIVE_STATUSES = Enrolment.ACTIVE
 
 
 def outcome_for(*, window: Window, submitted_at: datetime | None, closed: bool, policy_kind: str) -> str:

@@ -77,7 +77,8 @@ def team_create(*, acting_user, course_id: int, name: str, now: datetime | None 
 def _locked_team(user, team_id: int) -> Team:
     team = Team.objects.select_for_update().select_related("course").filter(pk=team_id).first()
     if team is None or not (
-        team.memberships.filter(user=user).exists() or access.is_staff_of(user, team.course_id)
+        team.memberships.filter(user=user).exists()
+        or access.staff_teams(user, team.course_id).filter(pk=team.pk).exists()
     ):
         raise ObjectNotFound("No such team among yours.")
     return team

@@ -110,9 +110,7 @@ def waitlist_leave(*, acting_user, section_id: int) -> Enrolment:
 @transaction.atomic
 def enrolment_drop(*, acting_user, enrolment_id: int) -> Enrolment:
     """The instructor drops a student; the freed seat goes to the next on the waitlist."""
-    enrolment = Enrolment.objects.filter(pk=enrolment_id).select_related("section").first()
-    if enrolment is None or not access.is_staff_of(acting_user, enrolment.section.course_id):
-        raise ObjectNotFound("No such enrolment among your courses.")
+    enrolment = access.access_enrolment_as_staff(acting_user, enrolment_id)
     if not access.is_instructor(acting_user, enrolment.section.course_id):
         raise PermissionDenied("Only the course's instructors drop students.")
     section = _lock_section(enrolment.section_id)
@@ -242,11 +240,7 @@ def gradescope_request(*, acting_user, enrolment_id: int, now: datetime | None =
 
 @transaction.atomic
 def gradescope_grant(*, acting_user, enrolment_id: int, now: datetime | None = None) -> Enrolment:
-    enrolment = (
-        Enrolment.objects.select_for_update().select_related("section").filter(pk=enrolment_id).first()
-    )
-    if enrolment is None or not access.is_staff_of(acting_user, enrolment.section.course_id):
-        raise ObjectNotFound("No such enrolment among your courses.")
+    enrolment = access.access_enrolment_as_staff(acting_user, enrolment_id, for_update=True)
     if enrolment.gradescope_requested_at is None:
         raise PortalError("This student has not asked for Gradescope access.", code="not_requested")
     if enrolment.gradescope_granted_at is None:

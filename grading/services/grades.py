@@ -13,7 +13,7 @@ from courses.services.windows import add_local_days
 from grading import access
 from grading.models import Grade, GradeChange, GradeRelease, Question, QuestionScore
 from grading.scores import ScoreError, score_parse
-from portal.errors import ObjectNotFound, PortalError
+from portal.errors import ObjectNotFound, PermissionDenied, PortalError
 
 
 def questions_ensure(*, assignment: Assignment) -> list[Question]:
@@ -106,20 +106,20 @@ def grade_enter(
     student = User.objects.filter(
         username=student_username,
         enrolments__section__course=assignment.course,
-        enrolments__status__in=(Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED),
+        enrolments__status__in=Enrolment.ACTIVE,
     ).first()
     if student is None:
         raise PortalError(
             f"{student_username!r} is not a student of this course; check the username.",
             fields={"student": "Not a student of this course."},
         )
+    if not course_access.may_act_on_student(acting_user, assignment.course_id, student.id):
+        raise ObjectNotFound("No such student among the sections you staff.")
     grade = Grade.objects.filter(student=student, assignment=assignment).first()
     if grade is None:
         grade = Grade.objects.create(
             student=student, assignment=assignment, **_release_fields(assignment, now)
         )
-    if not access.is_grade_staff(acting_user, grade):
-        raise ObjectNotFound("No such student among the sections you staff.")
     entered = dict(QuestionScore.objects.filter(grade=grade).values_list("question_id", "score"))
     if not reason.strip() and any(entered.get(qid) not in (None, score) for qid, score in scores.items()):
         raise PortalError(
@@ -237,21 +237,31 @@ def team_grade_enter(
     now: datetime | None = None,
 ) -> list[Grade]:
     """A team's grade applies to each accepted member, each change in that member's grade history."""
-    from courses.models import Team, TeamMembership
+    from courses.models import TeamMembership
 
     assignment = course_access.access_assignment_as_staff(acting_user, assignment_id)
     if assignment.team_size_max < 2:
         raise PortalError(
             f"{assignment.code} is individual work; enter grades per student.", code="not_team_work"
         )
-    team = Team.objects.filter(pk=team_id, course_id=assignment.course_id).first()
+    team = course_access.staff_teams(acting_user, assignment.course_id).filter(pk=team_id).first()
     if team is None:
-        raise ObjectNotFound("No such team in this course.")
-    members = TeamMembership.objects.filter(team=team, state=TeamMembership.State.ACCEPTED).select_related(
-        "user"
+        raise ObjectNotFound("No such team among the ones you staff.")
+    members = list(
+        TeamMembership.objects.filter(team=team, state=TeamMembership.State.ACCEPTED).select_related("user")
     )
     if not members:
         raise PortalError(f"Team {team.name} has no members yet.", code="empty_team")
+    reachable = set(
+        course_access.staff_students(acting_user, assignment.course_id)
+        .filter(id__in=[m.user_id for m in members])
+        .values_list("id", flat=True)
+    )
+    if any(m.user_id not in reachable for m in members):
+        raise PermissionDenied(
+            f"Team {team.name} has members outside the sections you staff; the instructor or a "
+            "course-wide TA enters its grade."
+        )
     return [
         grade_enter(
             acting_user=acting_user,

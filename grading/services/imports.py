@@ -87,7 +87,9 @@ def _rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     return header, rows
 
 
-def parse_grade_import(*, assignment: Assignment, text: str) -> list[ImportRow]:
+def parse_grade_import(*, acting_user, assignment: Assignment, text: str) -> list[ImportRow]:
+    """The rows of a grade import, or a PortalError naming every bad line. A student the acting staff
+    member may not act on (another section's, a dropped one) is a bad line, worded like an unknown one."""
     header, rows = _rows(text)
     lowered = {h.lower(): h for h in header}
     questions = {q.label.lower(): q for q in questions_ensure(assignment=assignment)}
@@ -122,10 +124,7 @@ def parse_grade_import(*, assignment: Assignment, text: str) -> list[ImportRow]:
             code="bad_header",
             fields={"file": "No student column."},
         )
-    students = Enrolment.objects.filter(section__course=assignment.course).exclude(
-        status=Enrolment.Status.DROPPED
-    )
-    users = list(User.objects.filter(id__in=students.values("user_id")))
+    users = list(course_access.staff_students(acting_user, assignment.course_id))
     by_key = {}
     for u in users:
         for key in (u.sis_id, u.email.lower(), u.username.lower()):
@@ -178,7 +177,7 @@ def grade_import(*, acting_user, assignment_id: int, data: bytes, now: datetime 
     """Import per-question scores for one assignment (staff). Scores go through the history."""
     now = now or timezone.now()
     assignment = course_access.access_assignment_as_staff(acting_user, assignment_id)
-    rows = parse_grade_import(assignment=assignment, text=decode_csv(data))
+    rows = parse_grade_import(acting_user=acting_user, assignment=assignment, text=decode_csv(data))
     changed = 0
     questions = {q.id: q for q in questions_ensure(assignment=assignment)}
     released = assignment.grade_release.released_at if hasattr(assignment, "grade_release") else None
@@ -238,9 +237,9 @@ def participation_import(
         )
     students = {
         key: u
-        for u in User.objects.filter(
-            enrolments__section__course=assignment.course, enrolments__status=Enrolment.Status.ENROLLED
-        ).distinct()
+        for u in course_access.staff_students(
+            acting_user, assignment.course_id, statuses=(Enrolment.Status.ENROLLED,)
+        )
         for key in (u.username.lower(), u.email.lower(), u.sis_id)
         if key
     }

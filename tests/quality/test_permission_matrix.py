@@ -1,13 +1,15 @@
 """A permission matrix generated from the URL conf.
 
 Every route under /api/v1/ and every page of the courses and grading apps, with each of its methods, is
-requested by six roles. `EXPECTED` says what each role gets; a route or method that the URL conf has and
+requested by seven roles. `EXPECTED` says what each role gets; a route or method that the URL conf has and
 the table lacks fails `test_every_route_and_method_is_in_the_matrix`, so a new endpoint cannot ship
 without a decision about who may use it.
 
 The rules (DESIGN.md, "Standards"): a student never sees another student's data, not even that it
 exists (404, never 403 and never 200, and never an item of a list); a TA sees only the courses they
-staff (another course's objects are 404); only instructors export. `test_the_matrix_keeps_the_rules`
+staff (another course's objects are 404); a TA with a section role reaches only the students active in
+that section (the owner's objects are 404 to the TA of the other section, and no response to them names
+the owner); only instructors export. `test_the_matrix_keeps_the_rules`
 checks the table itself against those rules, so nobody can make a failing cell pass by writing a
 weaker expectation.
 
@@ -28,7 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from courses.models import ApiToken, Assignment, Course, Enrolment, Extension, Section, Team, User
+from courses.models import ApiToken, Assignment, Course, Enrolment, Extension, Section, StaffRole, Team, User
 from courses.services.accounts import api_token_create
 from courses.services.extensions import extension_grant
 from courses.services.teams import team_create, team_invite, team_request_solo
@@ -36,7 +38,14 @@ from grading.models import Grade, GradeExport, Question, RegradeRequest
 from grading.services.exports import grade_export_request
 from grading.services.grades import grade_enter, grades_release
 from grading.services.regrades import regrade_request_create, regrade_request_resolve
-from tests.factories import AssignmentFactory, CourseFactory, EnrolmentFactory, SectionFactory
+from tests.factories import (
+    AssignmentFactory,
+    CourseFactory,
+    EnrolmentFactory,
+    SectionFactory,
+    StaffRoleFactory,
+    UserFactory,
+)
 from tests.grading.factories import QuestionFactory
 
 PASSWORD = "pw-portal-test"  # tests.factories.UserFactory
@@ -95,114 +104,121 @@ def discover_routes() -> list[Route]:
 
 # ---- the table ---------------------------------------------------------------------------------------
 
-ANON, OWNER, OTHER, TA, TA_OTHER, INSTRUCTOR = (
+ANON, OWNER, OTHER, TA, TA_SECTION, TA_OTHER, INSTRUCTOR = (
     "anonymous",
     "student_concerned",
     "other_student",
     "ta_course",
+    "ta_other_section",
     "ta_other",
     "instructor",
 )
-ROLES = (ANON, OWNER, OTHER, TA, TA_OTHER, INSTRUCTOR)
+ROLES = (ANON, OWNER, OTHER, TA, TA_SECTION, TA_OTHER, INSTRUCTOR)
 
 D = (401, 403)  # anonymous API call: DRF answers 403 (session auth comes first) or 401 (token auth)
 L = 302  # anonymous page visit: redirected to the sign-in page
 
 
-def row(anonymous, owner, other, ta, ta_other, instructor) -> dict[str, int | tuple[int, ...]]:
-    return dict(zip(ROLES, (anonymous, owner, other, ta, ta_other, instructor), strict=True))
+def row(anonymous, owner, other, ta, ta_section, ta_other, instructor) -> dict[str, int | tuple[int, ...]]:
+    return dict(zip(ROLES, (anonymous, owner, other, ta, ta_section, ta_other, instructor), strict=True))
 
 
-# Columns: anonymous, student_concerned (owner), other_student (same course), ta_course, ta_other, instructor.
+# Columns: anonymous, student_concerned (owner, CS 4644), other_student (same course), ta_course (a TA of
+# the whole course), ta_other_section (a TA of CS 7643-A only: the owner is outside their section),
+# ta_other (a TA of another course), instructor.
 # A 400 appears only where commented: the request reached the object and was refused for a stated reason.
 # fmt: off
 EXPECTED = {
     # ---- auth and the signed-in user
-    ("api-token", "POST"):                  row(200, 200, 200, 200, 200, 200),  # public: each sends their own password
-    ("api-me", "GET"):                      row(D,   200, 200, 200, 200, 200),
-    ("api-my-deadlines", "GET"):            row(D,   200, 200, 200, 200, 200),  # one's own rows only
-    ("api-calendar-token", "POST"):         row(D,   200, 200, 200, 200, 200),  # resets one's own token
-    ("api-token", "DELETE"):                row(D,   204, 204, 204, 204, 204),  # ends one's own token (or session)
-    ("api-tokens", "GET"):                  row(D,   200, 200, 200, 200, 200),  # one's own tokens only
-    ("api-tokens", "POST"):                 row(D,   201, 201, 201, 201, 201),  # a token for oneself
-    ("api-token-detail", "DELETE"):         row(D,   204, 404, 404, 404, 404),  # only the owner's own
+    ("api-token", "POST"):                  row(200, 200, 200, 200, 200, 200, 200),  # public: each sends their own password
+    ("api-me", "GET"):                      row(D,   200, 200, 200, 200, 200, 200),
+    ("api-my-deadlines", "GET"):            row(D,   200, 200, 200, 200, 200, 200),  # one's own rows only
+    ("api-calendar-token", "POST"):         row(D,   200, 200, 200, 200, 200, 200),  # resets one's own token
+    ("api-token", "DELETE"):                row(D,   204, 204, 204, 204, 204, 204),  # ends one's own token (or session)
+    ("api-tokens", "GET"):                  row(D,   200, 200, 200, 200, 200, 200),  # one's own tokens only
+    ("api-tokens", "POST"):                 row(D,   201, 201, 201, 201, 201, 201),  # a token for oneself
+    ("api-token-detail", "DELETE"):         row(D,   204, 404, 404, 404, 404, 404),  # only the owner's own
     # ---- courses, sections, assignments
-    ("api-courses", "GET"):                 row(D,   200, 200, 200, 200, 200),  # lists are checked for leaks below
-    ("api-course", "GET"):                  row(D,   200, 200, 200, 404, 200),
-    ("api-course-sections", "GET"):         row(D,   200, 200, 200, 404, 200),
-    ("api-course-assignments", "GET"):      row(D,   200, 200, 200, 404, 200),
-    ("api-course-assignments", "POST"):     row(D,   403, 403, 403, 404, 201),
-    ("api-section", "GET"):                 row(D,   200, 200, 200, 404, 200),
-    ("api-section", "PATCH"):               row(D,   403, 403, 403, 404, 200),
-    ("api-assignment", "GET"):              row(D,   200, 200, 200, 404, 200),
-    ("api-assignment", "PATCH"):            row(D,   403, 403, 403, 404, 200),
+    ("api-courses", "GET"):                 row(D,   200, 200, 200, 200, 200, 200),  # lists are checked for leaks below
+    ("api-course", "GET"):                  row(D,   200, 200, 200, 200, 404, 200),
+    ("api-course-sections", "GET"):         row(D,   200, 200, 200, 200, 404, 200),
+    ("api-course-assignments", "GET"):      row(D,   200, 200, 200, 200, 404, 200),
+    ("api-course-assignments", "POST"):     row(D,   403, 403, 403, 403, 404, 201),
+    ("api-section", "GET"):                 row(D,   200, 200, 200, 200, 404, 200),
+    ("api-section", "PATCH"):               row(D,   403, 403, 403, 403, 404, 200),
+    ("api-assignment", "GET"):              row(D,   200, 200, 200, 200, 404, 200),
+    ("api-assignment", "PATCH"):            row(D,   403, 403, 403, 403, 404, 200),
     # Every student submits their own work (an assignment belongs to the course, not to one student).
-    ("api-assignment-submissions", "POST"): row(D,   201, 201, 403, 404, 403),
-    ("api-assignment-overview", "GET"):     row(D,   404, 404, 200, 404, 200),
-    ("api-extensions", "GET"):              row(D,   200, 200, 200, 200, 200),
-    ("api-extensions", "POST"):             row(D,   403, 403, 403, 404, 201),
+    ("api-assignment-submissions", "POST"): row(D,   201, 201, 403, 403, 404, 403),
+    ("api-assignment-overview", "GET"):     row(D,   404, 404, 200, 200, 404, 200),
+    ("api-extensions", "GET"):              row(D,   200, 200, 200, 200, 200, 200),
+    ("api-extensions", "POST"):             row(D,   403, 403, 403, 403, 404, 201),
     # ---- waitlist and enrolments
-    ("api-section-waitlist", "GET"):        row(D,   404, 404, 200, 404, 200),
+    ("api-section-waitlist", "GET"):        row(D,   404, 404, 200, 404, 404, 200),
     # Joining is open to anyone signed in (the join page lists every joinable section); students already
     # in the course get 400 already_in_course.
-    ("api-section-waitlist", "POST"):       row(D,   400, 400, 201, 201, 201),
+    ("api-section-waitlist", "POST"):       row(D,   400, 400, 201, 201, 201, 201),
     # Leaving (the owner waits for a section of another course): anyone else is not on it, 400 not_waitlisted.
-    ("api-section-waitlist", "DELETE"):     row(D,   200, 400, 400, 400, 400),
-    ("api-section-sit-in", "POST"):         row(D,   201, 201, 201, 201, 201),  # open while the room has space
-    ("api-enrolment-drop", "POST"):         row(D,   404, 404, 403, 404, 200),
-    ("api-gradescope-request", "POST"):     row(D,   200, 404, 404, 404, 404),
-    ("api-gradescope-grant", "POST"):       row(D,   404, 404, 200, 404, 200),
-    ("api-roster-imports", "POST"):         row(D,   403, 403, 403, 404, 201),
+    ("api-section-waitlist", "DELETE"):     row(D,   200, 400, 400, 400, 400, 400),
+    ("api-section-sit-in", "POST"):         row(D,   201, 201, 201, 201, 201, 201),  # open while the room has space
+    # Staff who reach the enrolment but are not instructors: 403; the TA of the other section: 404.
+    ("api-enrolment-drop", "POST"):         row(D,   404, 404, 403, 404, 404, 200),
+    ("api-gradescope-request", "POST"):     row(D,   200, 404, 404, 404, 404, 404),
+    ("api-gradescope-grant", "POST"):       row(D,   404, 404, 200, 404, 404, 200),
+    ("api-roster-imports", "POST"):         row(D,   403, 403, 403, 403, 404, 201),
     # ---- teams
     # The owner already has a team: 400 already_in_team. Staff do not form teams.
-    ("api-course-teams", "GET"):            row(D,   200, 200, 200, 404, 200),
-    ("api-course-teams", "POST"):           row(D,   400, 201, 403, 404, 403),
-    ("api-team-invite", "POST"):            row(D,   200, 404, 403, 404, 403),
+    ("api-course-teams", "GET"):            row(D,   200, 200, 200, 200, 404, 200),
+    ("api-course-teams", "POST"):           row(D,   400, 201, 403, 403, 404, 403),
+    ("api-team-invite", "POST"):            row(D,   200, 404, 403, 404, 404, 403),
     # The owner is invited to another team while in their own: accepting is 400 already_in_team; staff
-    # reach the team but have no invitation: 400 no_invitation.
-    ("api-team-accept", "POST"):            row(D,   400, 404, 400, 404, 400),
-    ("api-team-decline", "POST"):           row(D,   200, 404, 400, 404, 400),
+    # reach the team but have no invitation: 400 no_invitation. (That team is gr1's, of CS 7643-A: the TA of
+    # that section reaches it too, without seeing the invited owner.)
+    ("api-team-accept", "POST"):            row(D,   400, 404, 400, 400, 404, 400),
+    ("api-team-decline", "POST"):           row(D,   200, 404, 400, 400, 404, 400),
     # Staff are not the team's one member: 400 not_solo.
-    ("api-team-solo", "POST"):              row(D,   200, 404, 400, 404, 400),
-    ("api-team-approve-solo", "POST"):      row(D,   403, 404, 403, 404, 200),
+    ("api-team-solo", "POST"):              row(D,   200, 404, 400, 404, 404, 400),
+    ("api-team-approve-solo", "POST"):      row(D,   403, 404, 403, 404, 404, 200),
     # ---- grades
-    ("api-grades", "GET"):                  row(D,   200, 200, 200, 200, 200),
-    ("api-grade", "GET"):                   row(D,   200, 404, 200, 404, 200),
-    ("api-grade", "PATCH"):                 row(D,   404, 404, 200, 404, 200),
-    ("api-grade-history", "GET"):           row(D,   200, 404, 200, 404, 200),
-    ("api-assignment-grades", "POST"):      row(D,   404, 404, 200, 404, 200),
-    ("api-release-grades", "POST"):         row(D,   403, 403, 403, 404, 200),
-    ("api-team-grades", "POST"):            row(D,   404, 404, 200, 404, 200),
-    ("api-grade-imports", "POST"):          row(D,   404, 404, 201, 404, 201),
-    ("api-participation-imports", "POST"):  row(D,   403, 403, 403, 404, 201),
+    ("api-grades", "GET"):                  row(D,   200, 200, 200, 200, 200, 200),
+    ("api-grade", "GET"):                   row(D,   200, 404, 200, 404, 404, 200),
+    ("api-grade", "PATCH"):                 row(D,   404, 404, 200, 404, 404, 200),
+    ("api-grade-history", "GET"):           row(D,   200, 404, 200, 404, 404, 200),
+    ("api-assignment-grades", "POST"):      row(D,   404, 404, 200, 404, 404, 200),
+    ("api-release-grades", "POST"):         row(D,   403, 403, 403, 403, 404, 200),
+    ("api-team-grades", "POST"):            row(D,   404, 404, 200, 404, 404, 200),
+    # The file's one row names the owner: for the TA of the other section that row is an error worded like
+    # an unknown student's (400 invalid_rows, nothing imported). See also test_imports_reach_only_*.
+    ("api-grade-imports", "POST"):          row(D,   404, 404, 201, 400, 404, 201),
+    ("api-participation-imports", "POST"):  row(D,   403, 403, 403, 403, 404, 201),
     # ---- regrade requests
-    ("api-regrades", "GET"):                row(D,   200, 200, 200, 200, 200),
-    ("api-regrades", "POST"):               row(D,   201, 404, 403, 404, 403),
-    ("api-regrade", "GET"):                 row(D,   200, 404, 200, 404, 200),
-    ("api-regrade-claim", "POST"):          row(D,   403, 404, 200, 404, 200),
-    ("api-regrade-resolve", "POST"):        row(D,   403, 404, 200, 404, 200),
-    ("api-regrade-withdraw", "POST"):       row(D,   200, 404, 404, 404, 404),
-    ("api-regrade-appeal", "POST"):         row(D,   201, 404, 404, 404, 404),
+    ("api-regrades", "GET"):                row(D,   200, 200, 200, 200, 200, 200),
+    ("api-regrades", "POST"):               row(D,   201, 404, 403, 404, 404, 403),
+    ("api-regrade", "GET"):                 row(D,   200, 404, 200, 404, 404, 200),
+    ("api-regrade-claim", "POST"):          row(D,   403, 404, 200, 404, 404, 200),
+    ("api-regrade-resolve", "POST"):        row(D,   403, 404, 200, 404, 404, 200),
+    ("api-regrade-withdraw", "POST"):       row(D,   200, 404, 404, 404, 404, 404),
+    ("api-regrade-appeal", "POST"):         row(D,   201, 404, 404, 404, 404, 404),
     # ---- exports: instructors only
-    ("api-grade-exports", "POST"):          row(D,   403, 403, 403, 404, 202),
-    ("api-grade-export", "GET"):            row(D,   404, 404, 404, 404, 200),
-    ("api-grade-export-download", "GET"):   row(D,   404, 404, 404, 404, 200),
+    ("api-grade-exports", "POST"):          row(D,   403, 403, 403, 403, 404, 202),
+    ("api-grade-export", "GET"):            row(D,   404, 404, 404, 404, 404, 200),
+    ("api-grade-export-download", "GET"):   row(D,   404, 404, 404, 404, 404, 200),
     # ---- pages
-    ("home", "GET"):                        row(L,   200, 200, 200, 200, 200),
-    ("course-info", "GET"):                 row(L,   200, 200, 200, 404, 200),
-    ("staff-course", "GET"):                row(L,   404, 404, 200, 404, 200),
-    ("my-deadlines", "GET"):                row(L,   200, 200, 200, 200, 200),
-    ("assignment-overview", "GET"):         row(L,   404, 404, 200, 404, 200),
-    ("account", "GET"):                     row(L,   200, 200, 200, 200, 200),
-    ("join", "GET"):                        row(L,   200, 200, 200, 200, 200),
-    ("teams", "GET"):                       row(L,   200, 200, 200, 404, 200),
-    ("roster", "GET"):                      row(L,   404, 404, 200, 404, 200),
-    ("gradescope-requests-csv", "GET"):     row(L,   404, 404, 200, 404, 200),
-    ("calendar-feed", "GET"):               row(200, 200, 200, 200, 200, 200),  # the secret address is the credential
-    ("my-grades", "GET"):                   row(L,   200, 200, 200, 200, 200),
-    ("grade-grid", "GET"):                  row(L,   404, 404, 200, 404, 200),
-    ("regrade-queue", "GET"):               row(L,   404, 404, 200, 200, 200),  # their own course's queue
-    ("grade-exports", "GET"):               row(L,   404, 404, 404, 404, 200),
+    ("home", "GET"):                        row(L,   200, 200, 200, 200, 200, 200),
+    ("course-info", "GET"):                 row(L,   200, 200, 200, 200, 404, 200),
+    ("staff-course", "GET"):                row(L,   404, 404, 200, 200, 404, 200),
+    ("my-deadlines", "GET"):                row(L,   200, 200, 200, 200, 200, 200),
+    ("assignment-overview", "GET"):         row(L,   404, 404, 200, 200, 404, 200),
+    ("account", "GET"):                     row(L,   200, 200, 200, 200, 200, 200),
+    ("join", "GET"):                        row(L,   200, 200, 200, 200, 200, 200),
+    ("teams", "GET"):                       row(L,   200, 200, 200, 200, 404, 200),
+    ("roster", "GET"):                      row(L,   404, 404, 200, 200, 404, 200),
+    ("gradescope-requests-csv", "GET"):     row(L,   404, 404, 200, 200, 404, 200),
+    ("calendar-feed", "GET"):               row(200, 200, 200, 200, 200, 200, 200),  # the secret address is the credential
+    ("my-grades", "GET"):                   row(L,   200, 200, 200, 200, 200, 200),
+    ("grade-grid", "GET"):                  row(L,   404, 404, 200, 200, 404, 200),
+    ("regrade-queue", "GET"):               row(L,   404, 404, 200, 200, 200, 200),  # their own course's queue
+    ("grade-exports", "GET"):               row(L,   404, 404, 404, 404, 404, 200),
 }
 # fmt: on
 
@@ -243,6 +259,11 @@ KWARG_OVERRIDES = {
 }
 # Kwargs whose object belongs to student_concerned (or is theirs to act on): other_student gets 404.
 OWNED_KWARGS = {"grade_id", "request_id", "enrolment_id", "team_id", "token_id"}
+# Objects among those that also belong to a student of CS 7643-A, so the TA of that section reaches them.
+IN_OTHER_SECTION_TOO = {"inviting_team"}
+# Routes that show the students of the section they name (the owner's section): the TA of the other
+# section gets 404.
+SECTION_STUDENTS = {("api-section-waitlist", "GET")}
 # Kwargs that name an object of a course: a TA of another course gets 404.
 COURSE_KWARGS = {
     "course_id",
@@ -284,6 +305,7 @@ class Objects:
     team: Team
     inviting_team: Team
     owner_ids: dict[str, set[int]] = field(default_factory=dict)
+    outside_section_ids: dict[str, set[int]] = field(default_factory=dict)
     api_token: ApiToken | None = None  # student_concerned\'s
 
     @property
@@ -297,10 +319,12 @@ class Objects:
 
 @pytest.fixture
 def objects(world, django_capture_on_commit_callbacks) -> Objects:
-    """The shared `world` (ug1 = student_concerned, ug2 = other_student, ta1, other_ta, instructor) and one
-    object for each URL kwarg."""
+    """The shared `world` (ug1 = student_concerned, ug2 = other_student, ta1, other_ta, instructor), a TA of
+    CS 7643-A only (ta_section; the owner is in CS 4644) and one object for each URL kwarg."""
     now = timezone.now()
     w = world
+    section_ta = UserFactory(username="ta_section")
+    StaffRoleFactory(user=section_ta, course=w.course, role=StaffRole.Role.TA, section=w.gr_section)
     w.ug1.first_name, w.ug1.last_name = "Ulla", "Quarrington"  # a name no other response may show
     w.ug1.save(update_fields=["first_name", "last_name"])
     ps0 = w.course.assignments.get(code="PS0")
@@ -341,7 +365,7 @@ def objects(world, django_capture_on_commit_callbacks) -> Objects:
             reason="Graded",
             now=now - timedelta(days=1),
         )
-        for username in ("ug1", "ug2")
+        for username in ("ug1", "ug2", "gr1")
     }
     grades_release(acting_user=w.instructor, assignment_id=ps0.id, now=now - timedelta(hours=1))
     request = regrade_request_create(
@@ -390,6 +414,7 @@ def objects(world, django_capture_on_commit_callbacks) -> Objects:
             OWNER: w.ug1,
             OTHER: w.ug2,
             TA: w.ta,
+            TA_SECTION: section_ta,
             TA_OTHER: w.other_ta,
             INSTRUCTOR: w.instructor,
         },
@@ -423,6 +448,8 @@ def objects(world, django_capture_on_commit_callbacks) -> Objects:
         "extensions": {extension.id},
         "teams": {team.id, inviting_team.id},
     }
+    # The TA of CS 7643-A reaches gr1's team (ug1 is only invited there, and not shown), not ug1's own.
+    objects.outside_section_ids = {**objects.owner_ids, "teams": {team.id}}
     return objects
 
 
@@ -500,7 +527,7 @@ BODIES = {
 
 ROUTES = discover_routes()
 OWNER_NAME = re.compile(r"(?<![\w.@-])ug1(?![\w-])|Quarrington")  # student_concerned's username or surname
-# Lists that other_student and ta_other read: none of the owner's items may be in them.
+# Lists that other_student, ta_other_section and ta_other read: none of the owner's items may be in them.
 LIST_ITEMS = {
     ("api-grades", "GET"): "grades",
     ("api-regrades", "GET"): "requests",
@@ -561,13 +588,14 @@ def _check_cell(route: Route, method: str, role: str, response, o: Objects) -> l
         body = response.json()
         if set(body) != {"detail", "code", "fields"}:
             problems.append(f"{where}: the error is not in the portal's shape: {body}")
-    if role in (OTHER, TA_OTHER) and 200 <= response.status_code < 300 and key not in PUBLIC:
+    if role in (OTHER, TA_SECTION, TA_OTHER) and 200 <= response.status_code < 300 and key not in PUBLIC:
         content = b"".join(response.streaming_content) if response.streaming else response.content
         if OWNER_NAME.search(content.decode(errors="replace")):
             problems.append(f"{where}: the response names student_concerned (ug1 Quarrington)")
         if key in LIST_ITEMS:
             ids = {item["id"] for item in _items(response)}
-            if leaked := ids & o.owner_ids[LIST_ITEMS[key]]:
+            owned = o.outside_section_ids if role == TA_SECTION else o.owner_ids
+            if leaked := ids & owned[LIST_ITEMS[key]]:
                 problems.append(f"{where}: lists student_concerned's {LIST_ITEMS[key]} {sorted(leaked)}")
         courses = {c["id"] for c in _items(response)} if key == ("api-courses", "GET") else set()
         if role == TA_OTHER and o.course.id in courses:
@@ -618,8 +646,17 @@ def test_the_matrix_keeps_the_rules():
             assert cells[OTHER] == 404, f"{name} {method}: another student's object must be 404"
         if kwargs & COURSE_KWARGS and (name, method) not in OPEN_SECTION_ACTIONS | PUBLIC:
             assert cells[TA_OTHER] == 404, f"{name} {method}: another course's object must be 404 to a TA"
+        chosen = {**KWARG_OBJECTS, **KWARG_OVERRIDES.get((name, method), {})}
+        owned = {chosen[k] for k in kwargs & OWNED_KWARGS} - IN_OTHER_SECTION_TOO
+        if owned or (name, method) in SECTION_STUDENTS:
+            assert cells[TA_SECTION] == 404, f"{name} {method}: another section's student must be 404 to a TA"
+        # A TA of one section never reaches more than a TA of the whole course.
+        if cells[TA] == 404:
+            assert cells[TA_SECTION] == 404, (name, method)
+        if cells[TA] == 403:
+            assert cells[TA_SECTION] in (403, 404), (name, method)
         if "export" in name:
-            for role in (OWNER, OTHER, TA, TA_OTHER):
+            for role in (OWNER, OTHER, TA, TA_SECTION, TA_OTHER):
                 assert cells[role] in (403, 404), f"{name} {method}: only instructors export"
         for role in ROLES:
             codes = cells[role] if isinstance(cells[role], tuple) else (cells[role],)
@@ -665,3 +702,73 @@ def test_matrix_size():
     cells = sum(len(r.methods) for r in ROUTES) * len(ROLES)
     assert cells == len(EXPECTED) * len(ROLES)
     print(json.dumps({"routes": len(ROUTES), "route_methods": len(EXPECTED), "roles": len(ROLES)}))
+
+
+def test_the_other_sections_ta_lists_hold_their_sections_items_only(objects):
+    """The TA of CS 7643-A: gr1's items are in their lists and pages, the CS 4644 students' are not."""
+    client = _client(TA_SECTION, objects)
+    grades = {g["student"] for g in _items(client.get(reverse("api-grades")))}
+    assert grades == {"gr1"}
+    assert {r["student"] for r in _items(client.get(reverse("api-regrades")))} == set()
+    roster = client.get(reverse("roster", args=[objects.course.id])).content.decode()
+    assert 'data-student="gr1"' in roster and 'data-student="ug2"' not in roster
+    grid = client.get(reverse("grade-grid", args=[objects.ps0.id]))
+    assert [r["student"].username for r in grid.context["rows"]] == ["gr1"]
+    teams = _items(client.get(reverse("api-course-teams", args=[objects.course.id])))
+    assert [(t["id"], [m["username"] for m in t["members"]], t["invited"]) for t in teams] == [
+        (objects.inviting_team.id, ["gr1"], [])
+    ]
+
+
+IMPORT_ROWS = "Username,Q3 (10.0 pts)\ngr1,9\nug1,8\n"  # gr1: CS 7643-A; ug1: CS 4644
+
+
+@pytest.mark.parametrize(
+    ("role", "rows", "status", "changed"),
+    [
+        (TA, IMPORT_ROWS, 201, {"gr1", "ug1"}),
+        (INSTRUCTOR, IMPORT_ROWS, 201, {"gr1", "ug1"}),
+        (TA_SECTION, IMPORT_ROWS, 400, set()),  # ug1's line is an error: all or nothing
+        (TA_SECTION, "Username,Q3 (10.0 pts)\ngr1,9\n", 201, {"gr1"}),
+        (TA_SECTION, "Username,Q3 (10.0 pts)\nug2,9\n", 400, set()),
+        (TA_OTHER, IMPORT_ROWS, 404, set()),
+        (OWNER, IMPORT_ROWS, 404, set()),
+    ],
+)
+def test_grade_imports_reach_only_the_students_in_scope(objects, role, rows, status, changed):
+    from grading.models import QuestionScore
+
+    question = objects.questions[2]
+    before = dict(
+        QuestionScore.objects.filter(question=question).values_list("grade__student__username", "score")
+    )
+    response = _client(role, objects).post(
+        reverse("api-grade-imports", args=[objects.course.id]),
+        {"assignment": objects.ps0.id, "file": _csv("scores.csv", rows)},
+        format="multipart",
+    )
+    assert response.status_code == status, response.content
+    after = dict(
+        QuestionScore.objects.filter(question=question).values_list("grade__student__username", "score")
+    )
+    assert {u for u in after if after[u] != before.get(u)} == changed
+    if status == 400:  # the line of the student out of reach, worded like an unknown student's
+        body = response.json()
+        assert body["code"] == "invalid_rows"
+        assert list(body["fields"]) == [f"line {rows.count(chr(10))}"]
+        assert "no student of this course matches" in body["fields"][f"line {rows.count(chr(10))}"]
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(INSTRUCTOR, 201), (TA, 403), (TA_SECTION, 403), (TA_OTHER, 404), (OWNER, 403)]
+)
+def test_participation_imports_are_the_instructors(objects, role, status):
+    before = Grade.objects.filter(assignment=objects.participation).count()
+    response = _client(role, objects).post(
+        reverse("api-participation-imports", args=[objects.participation.id]),
+        {"file": _csv("piazza.csv", "username,count\nug1,4\ngr1,1\n"), "rule": "top_n", "value": 1},
+        format="multipart",
+    )
+    assert response.status_code == status, response.content
+    created = Grade.objects.filter(assignment=objects.participation).count() - before
+    assert created == (2 if status == 201 else 0)
