@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from courses import access, selectors
 from courses.models import Assignment, Course, Extension, Section
 from courses.services import accounts, assignments, extensions, submissions, waitlist
-from portal.api import plausible_time
+from portal.api import InstantField, InstantModelSerializer, plausible_time
 from portal.errors import PortalError
 from portal.parsers import JSONParser
 
@@ -100,12 +100,14 @@ class InCourseZone:
 class DeadlineOut(InCourseZone, serializers.Serializer):
     assignment = AssignmentRef()
     course_id = serializers.IntegerField(source="course.id")
-    due_at = serializers.DateTimeField()
-    grace_ends_at = serializers.DateTimeField(allow_null=True)
-    closes_at = serializers.DateTimeField()
-    extension_due_at = serializers.DateTimeField(allow_null=True)
-    status = serializers.ChoiceField(choices=["open", "grace", "closed", "submitted", "submitted_in_grace"])
-    submitted_at = serializers.DateTimeField(allow_null=True)
+    due_at = InstantField()
+    grace_ends_at = InstantField(allow_null=True)
+    closes_at = InstantField()
+    extension_due_at = InstantField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=["open", "grace", "closed", "submitted", "submitted_in_grace", "submitted_late"]
+    )
+    submitted_at = InstantField(allow_null=True)
     late_days_used = serializers.IntegerField()
 
 
@@ -120,7 +122,7 @@ class MyDeadlinesView(APIView):
 # ---- courses and sections ----------------------------------------------------------------------------
 
 
-class CourseOut(serializers.ModelSerializer):
+class CourseOut(InstantModelSerializer):
     term = serializers.CharField(source="term.name")
 
     class Meta:
@@ -153,7 +155,7 @@ class CourseDetailView(APIView):
         return Response(CourseOut(course).data)
 
 
-class SectionOut(serializers.ModelSerializer):
+class SectionOut(InstantModelSerializer):
     enrolled_count = serializers.IntegerField(read_only=True)
     waitlisted_count = serializers.IntegerField(read_only=True)
 
@@ -210,7 +212,7 @@ class SectionDetailView(APIView):
 # ---- assignments -------------------------------------------------------------------------------------
 
 
-class AssignmentOut(serializers.ModelSerializer):
+class AssignmentOut(InstantModelSerializer):
     class Meta:
         model = Assignment
         fields = [
@@ -249,8 +251,8 @@ class AssignmentIn(serializers.Serializer):
         max_digits=6, decimal_places=3, min_value=0, max_value=100, required=False
     )
     is_bonus = serializers.BooleanField(required=False)
-    release_at = serializers.DateTimeField(allow_null=True, required=False, validators=[plausible_time])
-    due_at = serializers.DateTimeField(allow_null=True, required=False, validators=[plausible_time])
+    release_at = InstantField(allow_null=True, required=False, validators=[plausible_time])
+    due_at = InstantField(allow_null=True, required=False, validators=[plausible_time])
     grace_allowed = serializers.BooleanField(required=False)
     collaboration_allowed = serializers.BooleanField(required=False)
     counts_toward_grade = serializers.BooleanField(required=False)
@@ -331,7 +333,7 @@ class SubmissionIn(serializers.Serializer):
 class SubmissionOut(serializers.Serializer):
     id = serializers.IntegerField()
     assignment = serializers.IntegerField(source="assignment_id")
-    submitted_at = serializers.DateTimeField()
+    submitted_at = InstantField()
     timing = serializers.CharField()
     status = serializers.CharField()
     collaborators = serializers.ListField(child=serializers.CharField())
@@ -404,11 +406,11 @@ def _collaborator_list(request) -> list[str]:
 class ExtensionIn(serializers.Serializer):
     student = serializers.CharField(max_length=150, help_text="The student's username.")
     assignment = serializers.IntegerField()
-    due_at = serializers.DateTimeField(validators=[plausible_time])
+    due_at = InstantField(validators=[plausible_time])
     dean_reference = serializers.CharField(max_length=120)
 
 
-class ExtensionOut(InCourseZone, serializers.ModelSerializer):
+class ExtensionOut(InCourseZone, InstantModelSerializer):
     student = serializers.CharField(source="student.username")
     granted_by = serializers.CharField(source="granted_by.username")
 
@@ -462,10 +464,10 @@ def _course_zone_of_assignment(user, assignment_id):
 class OverviewStudent(serializers.Serializer):
     username = serializers.CharField(source="student.username")
     name = serializers.CharField(source="student.display_name")
-    due_at = serializers.DateTimeField()
-    closes_at = serializers.DateTimeField()
-    submitted_at = serializers.DateTimeField(source="last_submitted_at", allow_null=True)
-    extension_due_at = serializers.DateTimeField(allow_null=True)
+    due_at = InstantField()
+    closes_at = InstantField()
+    submitted_at = InstantField(source="last_submitted_at", allow_null=True)
+    extension_due_at = InstantField(allow_null=True)
 
 
 class OverviewOut(serializers.Serializer):

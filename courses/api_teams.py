@@ -9,6 +9,7 @@ from courses import access, selectors
 from courses.api import ERROR
 from courses.models import Team
 from courses.services import teams
+from portal.api import InstantField
 from portal.errors import ObjectNotFound
 
 
@@ -25,7 +26,7 @@ class TeamOut(serializers.Serializer):
     members = MemberOut(many=True)
     invited = MemberOut(many=True)
     solo_reason = serializers.CharField(source="team.solo_reason")
-    solo_approved_at = serializers.DateTimeField(source="team.solo_approved_at", allow_null=True)
+    solo_approved_at = InstantField(source="team.solo_approved_at", allow_null=True)
 
 
 def _team_view(user, team: Team):

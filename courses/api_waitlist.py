@@ -10,6 +10,7 @@ from courses import access, selectors
 from courses.api import ERROR
 from courses.models import Enrolment
 from courses.services import roster, waitlist
+from portal.api import InstantField
 from portal.errors import ObjectNotFound
 from portal.parsers import JSONParser
 
@@ -22,10 +23,10 @@ class EnrolmentOut(serializers.Serializer):
     section = serializers.CharField(source="section.code")
     status = serializers.CharField()
     grading_basis = serializers.CharField()
-    joined_at = serializers.DateTimeField()
+    joined_at = InstantField()
     waitlist_position = serializers.SerializerMethodField()
-    gradescope_requested_at = serializers.DateTimeField(allow_null=True)
-    gradescope_granted_at = serializers.DateTimeField(allow_null=True)
+    gradescope_requested_at = InstantField(allow_null=True)
+    gradescope_granted_at = InstantField(allow_null=True)
 
     def get_waitlist_position(self, enrolment) -> int | None:
         position = self.context.get("positions", {}).get(enrolment.id)
@@ -105,7 +106,7 @@ class SitInView(APIView):
         request=None,
         responses={
             201: inline_serializer(
-                "SitIn", {"section": serializers.CharField(), "created_at": serializers.DateTimeField()}
+                "SitIn", {"section": serializers.CharField(), "created_at": InstantField()}
             ),
             400: ERROR,
             404: ERROR,

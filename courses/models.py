@@ -91,6 +91,13 @@ class Course(models.Model):
 
     # Other rules, with the course's behaviour as the default.
     regrade_window_days = models.PositiveSmallIntegerField(default=7)
+    bonus_cap_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="The most that bonus work (class participation) adds to a student's total, in percent.",
+    )
     readiness_threshold_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("75"))
     readiness_advice = models.TextField(blank=True)
     waitlist_allows_audit = models.BooleanField(
@@ -197,6 +204,9 @@ class Enrolment(models.Model):
         WAITLISTED = "waitlisted", "Waitlisted"
         DROPPED = "dropped", "Dropped"
 
+    # An active enrolment holds a seat or a place in line: the one spelling of "not dropped".
+    ACTIVE = (Status.ENROLLED, Status.WAITLISTED)
+
     class GradingBasis(models.TextChoices):
         CREDIT = "credit", "Letter grade (credit)"
         AUDIT = "audit", "Audit"
@@ -204,9 +214,6 @@ class Enrolment(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="enrolments")
-    # An active enrolment holds a seat or a place in line: the one spelling of "not dropped".
-    ACTIVE = (Status.ENROLLED, Status.WAITLISTED)
-
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENROLLED)
     grading_basis = models.CharField(max_length=16, choices=GradingBasis.choices, default=GradingBasis.CREDIT)
     joined_at = models.DateTimeField(help_text="When the student enrolled or joined the waitlist.")

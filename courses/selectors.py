@@ -35,7 +35,7 @@ from courses.models import (
     Submission,
     User,
 )
-from courses.services.windows import Policy, Window, status_for, window_for
+from courses.services.windows import Policy, Window, late_days_left, status_for, window_for
 
 ACTIVE = Enrolment.ACTIVE
 
@@ -221,7 +221,7 @@ def deadlines_for_student(
                 due_at=assignment.due_at,
                 grace_allowed=assignment.grace_allowed,
                 extension_due_at=extensions.get(assignment.id),
-                late_days_available=course.late_day_bank - late_days_spent[course.id],
+                late_days_available=late_days_left(course.late_day_bank, late_days_spent[course.id]),
             )
             submitted_at, outcome, late_days = None, EffectiveDeadline.Outcome.PENDING, 0
         rows.append(
@@ -233,7 +233,9 @@ def deadlines_for_student(
                 closes_at=window.closes_at,
                 extension_due_at=window.extension_due_at,
                 submitted_at=submitted_at,
-                status=status_for(window=window, submitted_at=submitted_at, now=now),
+                status=status_for(
+                    window=window, submitted_at=submitted_at, now=now, policy_kind=course.late_policy
+                ),
                 outcome=outcome,
                 late_days_used=late_days,
                 accepting=now <= window.closes_at and assignment.accepts_submissions,

@@ -1,6 +1,6 @@
 """HTML pages. They read through selectors and write through the REST API from static/js/portal.js."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -12,6 +12,7 @@ from icalendar import Calendar, Event
 from courses import access, selectors
 from courses.models import Course
 from portal.errors import PortalError
+from portal.zones import is_ambiguous
 
 
 def _course_or_404(user, course_id: int) -> Course:
@@ -140,6 +141,10 @@ def calendar_feed(request, token: str):
 
 
 def _event(row, kind: str, summary: str, at: datetime, stamp: datetime) -> Event:
+    if is_ambiguous(at, row.course.zone):
+        # A local time in the repeated hour with only a TZID is read as the first of the two (RFC 5545):
+        # write the instant in UTC so the calendar shows the same moment as the API and the page.
+        at = at.astimezone(UTC)
     event = Event()
     event.add("uid", f"{row.assignment.id}-{kind}-{row.assignment.course_id}@course-portal")
     event.add("summary", summary)

@@ -16,7 +16,7 @@ from grading.filters import GradeFilter, RegradeRequestFilter
 from grading.models import Grade, RegradeRequest
 from grading.scores import DECIMAL_PLACES, MAX_DIGITS, ScoreError, score_parse
 from grading.services import exports, grades, imports, regrades
-from portal.api import plausible_time
+from portal.api import InstantField, plausible_time
 from portal.errors import Conflict, ObjectNotFound
 
 # ---- grades ------------------------------------------------------------------------------------------
@@ -37,8 +37,8 @@ class GradeOut(serializers.Serializer):
     scores = serializers.SerializerMethodField()
     total = serializers.SerializerMethodField()
     points_possible = serializers.SerializerMethodField()
-    released_at = serializers.DateTimeField(allow_null=True)
-    regrade_deadline = serializers.DateTimeField(allow_null=True)
+    released_at = InstantField(allow_null=True)
+    regrade_deadline = InstantField(allow_null=True)
 
     @extend_schema_field(ScoreOut(many=True))
     def get_scores(self, grade) -> list[dict]:
@@ -155,7 +155,7 @@ class GradeChangeOut(serializers.Serializer):
     old_score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
     new_score = serializers.DecimalField(max_digits=7, decimal_places=2)
     changed_by = serializers.CharField(source="changed_by.username")
-    changed_at = serializers.DateTimeField()
+    changed_at = InstantField()
     reason = serializers.CharField()
     source = serializers.CharField()
 
@@ -169,15 +169,15 @@ class GradeHistoryView(APIView):
 
 
 class ReleaseIn(serializers.Serializer):
-    at = serializers.DateTimeField(
+    at = InstantField(
         required=False, allow_null=True, validators=[plausible_time], help_text="Empty: release now."
     )
 
 
 class ReleaseOut(serializers.Serializer):
     assignment = serializers.IntegerField(source="assignment_id")
-    scheduled_for = serializers.DateTimeField()
-    released_at = serializers.DateTimeField(allow_null=True)
+    scheduled_for = InstantField()
+    released_at = InstantField(allow_null=True)
 
 
 class ReleaseGradesView(APIView):
@@ -208,10 +208,10 @@ class RegradeOut(serializers.Serializer):
     state = serializers.CharField()
     is_appeal = serializers.BooleanField()
     appeal_of = serializers.IntegerField(source="appeal_of_id", allow_null=True)
-    created_at = serializers.DateTimeField()
+    created_at = InstantField()
     claimed_by = serializers.CharField(source="claimed_by.username", allow_null=True, default=None)
     resolved_by = serializers.CharField(source="resolved_by.username", allow_null=True, default=None)
-    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = InstantField(allow_null=True)
     old_score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
     new_score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
     response = serializers.CharField()
@@ -343,8 +343,8 @@ class ExportOut(serializers.Serializer):
     rows_total = serializers.IntegerField()
     error = serializers.CharField()
     requested_by = serializers.CharField(source="requested_by.username")
-    created_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    created_at = InstantField()
+    finished_at = InstantField(allow_null=True)
     status_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
 

@@ -6,9 +6,10 @@ from decimal import Decimal
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 
 from courses import access as course_access
-from courses.models import Enrolment
+from courses.models import Enrolment, Section
 from grading import access
 from grading.models import Grade, GradeChange, Question, RegradeRequest
+from grading.totals import earned_points, grade_points, possible_points, question_infos
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,23 @@ class ScoreLine:
 
 
 def _question_prefetch():
-    return Prefetch("assignment__questions", queryset=Question.objects.order_by("position", "label"))
+    return Prefetch(
+        "assignment__questions",
+        queryset=Question.objects.order_by("position", "label").prefetch_related("requirements"),
+    )
+
+
+def _with_student_section(qs):
+    """Annotate each grade with the section of its student's active enrolment (what the totals need)."""
+    return qs.annotate(
+        student_section_id=Subquery(
+            Enrolment.objects.filter(
+                user_id=OuterRef("student_id"), section__course_id=OuterRef("assignment__course_id")
+            )
+            .exclude(status=Enrolment.Status.DROPPED)
+            .values("section_id")[:1]
+        )
+    )
 
 
 def grades_for_user(user, *, assignment_id: int | None = None, student_username: str | None = None):
@@ -28,7 +45,7 @@ def grades_for_user(user, *, assignment_id: int | None = None, student_username:
         qs = qs.filter(assignment_id=assignment_id)
     if student_username:
         qs = qs.filter(student__username=student_username)
-    return (
+    return _with_student_section(
         qs.select_related("assignment__course", "student")
         .prefetch_related("scores", _question_prefetch())
         .order_by("assignment__due_at", "assignment__code", "student__username")
@@ -37,11 +54,11 @@ def grades_for_user(user, *, assignment_id: int | None = None, student_username:
 
 def grade_with_scores(grade_id: int) -> Grade:
     """One grade with what GradeOut needs, after an access check elsewhere."""
-    return (
-        Grade.objects.select_related("assignment__course", "student")
-        .prefetch_related("scores", _question_prefetch())
-        .get(pk=grade_id)
-    )
+    return _with_student_section(
+        Grade.objects.select_related("assignment__course", "student").prefetch_related(
+            "scores", _question_prefetch()
+        )
+    ).get(pk=grade_id)
 
 
 def score_lines(grade: Grade) -> list[ScoreLine]:
@@ -51,10 +68,8 @@ def score_lines(grade: Grade) -> list[ScoreLine]:
 
 
 def grade_total(grade: Grade) -> tuple[Decimal, Decimal]:
-    lines = score_lines(grade)
-    return sum((line.score or Decimal(0) for line in lines), Decimal(0)), sum(
-        (line.question.points for line in lines), Decimal(0)
-    )
+    """(earned, possible) for the grade's student, by the totals' section rules (grading.totals)."""
+    return grade_points(grade, getattr(grade, "student_section_id", None))
 
 
 def grade_history(grade: Grade):
@@ -126,13 +141,18 @@ def grade_grid(user, assignment) -> dict:
         .select_related("user", "section")
         .order_by("section__code", "user__last_name", "user__first_name", "user__username")
     )
+    enrolments = enrolments.filter(course_access.staff_enrolments_q(user))
     scoped = access.staff_scope_q(user)
     grades = {
         g.student_id: g
         for g in Grade.objects.filter(assignment=assignment).filter(scoped).prefetch_related("scores")
     }
+    infos = question_infos(
+        Question.objects.filter(pk__in=[q.pk for q in questions])
+        .prefetch_related("requirements")
+        .order_by("position", "label")
+    )
     rows = []
-    enrolments = enrolments.filter(course_access.staff_enrolments_q(user))
     for e in enrolments:
         grade = grades.get(e.user_id)
         scores = {s.question_id: s.score for s in grade.scores.all()} if grade else {}
@@ -142,10 +162,20 @@ def grade_grid(user, assignment) -> dict:
                 "section": e.section,
                 "grade": grade,
                 "cells": [(q, scores.get(q.id)) for q in questions],
-                "total": sum((v for v in scores.values()), Decimal(0)) if scores else None,
+                "total": earned_points(infos, e.section_id, scores) if scores else None,
+                "possible": possible_points(infos, e.section_id, assignment.points),
             }
         )
-    return {"questions": questions, "rows": rows, "points": sum((q.points for q in questions), Decimal(0))}
+    by_section = {
+        section.code: possible_points(infos, section.id, assignment.points)
+        for section in Section.objects.filter(course_id=assignment.course_id).order_by("code")
+    }
+    return {
+        "questions": questions,
+        "rows": rows,
+        "points": next(iter(by_section.values())) if len(set(by_section.values())) == 1 else None,
+        "points_by_section": by_section,
+    }
 
 
 @dataclass(frozen=True)
@@ -162,23 +192,26 @@ def readiness_by_student(course, *, student_ids=None, released_only: bool = Fals
 
     prep = list(
         Assignment.objects.filter(course=course, category=Assignment.Category.PREPARATION).prefetch_related(
-            "questions"
+            Prefetch("questions", queryset=Question.objects.prefetch_related("requirements"))
         )
     )
-    possible = {a.id: sum((q.points for q in a.questions.all()), Decimal(0)) for a in prep}
-    grades = Grade.objects.filter(assignment__in=prep).prefetch_related("scores")
+    infos = {a.id: question_infos(a.questions.all()) for a in prep}
+    grades = _with_student_section(Grade.objects.filter(assignment__in=prep)).prefetch_related("scores")
     if student_ids is not None:
         grades = grades.filter(student_id__in=student_ids)
     if released_only:
         grades = grades.filter(released_at__isnull=False)
-    codes = {a.id: a.code for a in prep}
+    by_id = {a.id: a for a in prep}
     found: dict[int, list[tuple[str, Decimal]]] = {}
     for grade in grades:
-        scores = list(grade.scores.all())
-        if not scores or not possible.get(grade.assignment_id):
+        scores = {s.question_id: s.score for s in grade.scores.all()}
+        assignment = by_id[grade.assignment_id]
+        section_id = grade.student_section_id
+        possible = possible_points(infos[assignment.id], section_id, assignment.points)
+        if not scores or not possible:
             continue
-        percent = sum((s.score for s in scores), Decimal(0)) * 100 / possible[grade.assignment_id]
-        found.setdefault(grade.student_id, []).append((codes[grade.assignment_id], percent))
+        percent = earned_points(infos[assignment.id], section_id, scores) * 100 / possible
+        found.setdefault(grade.student_id, []).append((assignment.code, percent))
     threshold = course.readiness_threshold_percent
     # The flag compares the exact percentage (75.01% is over 75%); only the shown value is rounded.
     return {

@@ -67,10 +67,51 @@ class CourseScheme:
         return cls(course, assignments, dict(questions))
 
     def possible(self, assignment: Assignment, section_id: int) -> Decimal:
-        qs = self.questions.get(assignment.id)
-        if not qs:
-            return assignment.points
-        return sum((q.points for q in qs if q.requirement_for(section_id) == Requirement.REQUIRED), ZERO)
+        return possible_points(self.questions.get(assignment.id), section_id, assignment.points)
+
+
+def possible_points(
+    questions: list[QuestionInfo] | None, section_id: int | None, fallback: Decimal
+) -> Decimal:
+    """What a student of the section could earn: required questions only (extra credit adds nothing)."""
+    if not questions:
+        return fallback
+    return sum((q.points for q in questions if q.requirement_for(section_id) == Requirement.REQUIRED), ZERO)
+
+
+def earned_points(
+    questions: list[QuestionInfo] | None, section_id: int | None, scores: dict[int, Decimal]
+) -> Decimal:
+    """What the student earned: required and extra-credit questions; not-applicable ones count nothing."""
+    if not questions:
+        return sum(scores.values(), ZERO)
+    return sum(
+        (
+            scores.get(q.id, ZERO)
+            for q in questions
+            if q.requirement_for(section_id) != Requirement.NOT_APPLICABLE
+        ),
+        ZERO,
+    )
+
+
+def question_infos(questions) -> list[QuestionInfo]:
+    """QuestionInfo from Question objects whose `requirements` are prefetched."""
+    return [
+        QuestionInfo(q.id, q.points, {r.section_id: r.requirement for r in q.requirements.all()})
+        for q in questions
+    ]
+
+
+def grade_points(grade, section_id: int | None) -> tuple[Decimal, Decimal]:
+    """(earned, possible) raw points of one grade for a student of `section_id`, by the same rule as the
+    totals. Uses the grade's prefetched scores and questions (with their requirements)."""
+    questions = question_infos(grade.assignment.questions.all())
+    scores = {s.question_id: s.score for s in grade.scores.all()}
+    return (
+        earned_points(questions, section_id, scores),
+        possible_points(questions, section_id, grade.assignment.points),
+    )
 
 
 @dataclass(frozen=True)
@@ -116,18 +157,7 @@ def assignment_result(
     possible = scheme.possible(assignment, section_id)
     earned = None
     if scores is not None:
-        questions = scheme.questions.get(assignment.id)
-        if questions:
-            earned = sum(
-                (
-                    scores.get(q.id, ZERO)
-                    for q in questions
-                    if q.requirement_for(section_id) != Requirement.NOT_APPLICABLE
-                ),
-                ZERO,
-            )
-        else:
-            earned = sum(scores.values(), ZERO)
+        earned = earned_points(scheme.questions.get(assignment.id), section_id, scores)
     if late_outcome == EffectiveDeadline.Outcome.MISSING:
         percent = ZERO  # nothing inside the window: 0, whatever was entered
     elif earned is None or not possible:
@@ -163,6 +193,7 @@ def student_total(
                 total.category_totals.get(assignment.category, ZERO) + weighted
             )
             total.graded_weight += assignment.weight
+    total.bonus = min(total.bonus, scheme.course.bonus_cap_percent)  # all bonus work together, capped
     total.total = sum(total.category_totals.values(), ZERO) + total.bonus
     return total
 

@@ -6,7 +6,9 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404, JsonResponse
+from django.utils import timezone
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -15,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from portal.errors import PortalError
 from portal.uploads import too_large
+from portal.zones import in_zone, wall_time_to_instant
 
 
 class Pagination(PageNumberPagination):
@@ -108,3 +111,29 @@ def exception_handler(exc, context):
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         response.data = {"detail": str(detail), "code": code, "fields": {}}
     return response
+
+
+class InstantField(serializers.DateTimeField):
+    """A moment in time, as the API contract writes it: the stored instant with the true UTC offset of the
+    current (the course's) zone. A naive input is read in that zone; a missing or repeated wall time is
+    the later instant (portal.zones), never refused and never echoed with the wrong offset."""
+
+    def enforce_timezone(self, value):
+        zone = self.timezone if hasattr(self, "timezone") else self.default_timezone()
+        if zone is None:
+            return super().enforce_timezone(value)
+        try:
+            if timezone.is_naive(value):
+                return in_zone(wall_time_to_instant(value, zone), zone)
+            return in_zone(value, zone)
+        except OverflowError:
+            self.fail("overflow")
+
+
+class InstantModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose date-time fields are InstantFields."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: InstantField,
+    }

@@ -14,6 +14,7 @@ from courses import selectors
 from courses.api import ERROR
 from courses.models import ApiToken
 from courses.services import accounts
+from portal.api import InstantField
 from portal.auth import client_address, is_locked, lock_message
 from portal.errors import TooManyAttempts
 
@@ -56,9 +57,9 @@ class TokenOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField(help_text="The key's first characters, to tell tokens apart.")
-    created_at = serializers.DateTimeField()
-    last_used_at = serializers.DateTimeField(allow_null=True)
-    expires_at = serializers.DateTimeField()
+    created_at = InstantField()
+    last_used_at = InstantField(allow_null=True)
+    expires_at = InstantField()
     expired = serializers.BooleanField()
     current = serializers.BooleanField(help_text="The token this request was signed with.")
 
@@ -99,7 +100,7 @@ class TokenView(APIView):
         request=TokenRequestSerializer,
         responses={
             200: inline_serializer(
-                "TokenResponse", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+                "TokenResponse", {"token": serializers.CharField(), "expires_at": InstantField()}
             ),
             400: ERROR,
             429: ERROR,
@@ -120,9 +121,7 @@ class TokenView(APIView):
         token, key = accounts.api_token_create(
             user=serializer.validated_data["user"], name=serializer.validated_data.get("name", "")
         )
-        return Response(
-            {"token": key, "expires_at": serializers.DateTimeField().to_representation(token.expires_at)}
-        )
+        return Response({"token": key, "expires_at": InstantField().to_representation(token.expires_at)})
 
     @extend_schema(
         request=None, responses={204: OpenApiResponse(description="Revoked."), 401: ERROR}, tags=["auth"]

@@ -48,6 +48,12 @@ def _validate(course: Course, values: dict, *, instance: Assignment | None = Non
         fields["team_size_max"] = f"The largest team ({high}) is smaller than the smallest ({low})."
     if values.get("points", Decimal("1")) <= 0:
         fields["points"] = "Points must be more than 0."
+    weight = values.get("weight")
+    if values.get("is_bonus") and weight is not None and weight > course.bonus_cap_percent:
+        fields["weight"] = (
+            f"Bonus work adds at most {course.bonus_cap_percent.normalize():f}% to a student's total (the course's bonus "
+            f"cap); a weight of {weight.normalize():f}% is above it. Lower the weight, or raise the course's bonus cap first."
+        )
     if not values.get("collaboration_allowed", True) and values.get("team_size_max", 1) > 1:
         fields["collaboration_allowed"] = "Team work is collaboration: allow it, or set the team size to 1."
     if fields:

@@ -1,37 +1,38 @@
 """Stored effective deadlines: recomputed by tasks, closed by the beat task, read by selectors."""
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Q, Sum, Value, When
 from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission
-from courses.services.windows import Policy, Window, local_days_late, penalty_for, window_for
+from courses.services.windows import (
+    Policy,
+    Window,
+    late_days_left,
+    local_days_late,
+    outcome_for,
+    penalty_for,
+    window_for,
+)
 
 Outcome = EffectiveDeadline.Outcome
 ACTIVE_STATUSES = Enrolment.ACTIVE
 
 
-def outcome_for(*, window: Window, submitted_at: datetime | None, closed: bool, policy_kind: str) -> str:
-    """After the due time but inside the window is "in grace" under the grace policy and "late" under
-    the late-day bank or the penalty policy."""
-    if submitted_at is None:
-        return Outcome.MISSING if closed else Outcome.PENDING
-    if submitted_at <= window.due_at:
-        return Outcome.SUBMITTED
-    if submitted_at > window.closes_at:
-        return Outcome.MISSING
-    return Outcome.SUBMITTED_IN_GRACE if policy_kind == Course.LatePolicy.GRACE else Outcome.SUBMITTED_LATE
-
-
-def _late_days_used_elsewhere(rows: Iterable[EffectiveDeadline]) -> dict[int, int]:
-    used: dict[int, int] = defaultdict(int)
-    for row in rows:
-        used[row.student_id] += row.late_days_used
-    return used
+def late_days_used_elsewhere(*, assignment: Assignment, student_ids: Iterable[int]) -> dict[int, int]:
+    """Late days each student has spent on the course's other assignments: the bank's one sum."""
+    return dict(
+        EffectiveDeadline.objects.filter(
+            assignment__course_id=assignment.course_id, student_id__in=student_ids
+        )
+        .exclude(assignment=assignment)
+        .values("student_id")
+        .annotate(spent=Sum("late_days_used"))
+        .values_list("student_id", "spent")
+    )
 
 
 def deadline_recompute(
@@ -147,11 +148,7 @@ def _upsert_individual(assignment, course, policy, student_ids, extensions, now)
     )
     used_elsewhere: dict[int, int] = {}
     if policy.kind == Course.LatePolicy.LATE_DAYS:
-        used_elsewhere = _late_days_used_elsewhere(
-            EffectiveDeadline.objects.filter(assignment__course=course, student_id__in=student_ids)
-            .exclude(assignment=assignment)
-            .only("student_id", "late_days_used")
-        )
+        used_elsewhere = late_days_used_elsewhere(assignment=assignment, student_ids=student_ids)
     rows = []
     for student_id in student_ids:
         window = window_for(
@@ -159,7 +156,7 @@ def _upsert_individual(assignment, course, policy, student_ids, extensions, now)
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
             extension_due_at=extensions.get(student_id),
-            late_days_available=course.late_day_bank - used_elsewhere.get(student_id, 0),
+            late_days_available=late_days_left(course.late_day_bank, used_elsewhere.get(student_id, 0)),
         )
         submitted_at = latest.get(student_id)
         days_late = local_days_late(window.due_at, submitted_at, policy.zone) if submitted_at else 0

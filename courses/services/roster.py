@@ -14,7 +14,7 @@ from courses import access
 from courses.models import Enrolment, Section, User
 from courses.services.audit import audit_record
 from courses.services.enrolments import enrolment_set
-from courses.services.waitlist import wrong_course_message
+from courses.services.waitlist import enrolled_user_ids, sections_lock, wrong_course_message
 from portal.errors import PortalError
 from portal.tasking import enqueue_on_commit
 
@@ -165,6 +165,48 @@ def _refuse_staff_rows(rows: list[RosterRow]) -> None:
         )
 
 
+def _refuse_overfull_sections(rows: list[RosterRow], existing: dict[str, User]) -> None:
+    """A roster never puts a section over its capacity: the rows that would are named, nothing changes.
+
+    The file's rows are applied on top of who holds a seat now (a row moving a student elsewhere or to
+    the waitlist frees their seat); the first enrolling rows in file order take the free seats.
+    """
+    sections = sections_lock(row.section.id for row in rows)
+    by_user = {existing[r.username].id: r for r in rows if r.username in existing}
+    errors = {}
+    for section in sections.values():
+        seated = {
+            user_id
+            for user_id in enrolled_user_ids(section)
+            if user_id not in by_user
+            or (
+                by_user[user_id].section.id == section.id
+                and by_user[user_id].status == Enrolment.Status.ENROLLED
+            )
+        }
+        free = section.capacity - len(seated)
+        for row in rows:
+            if row.section.id != section.id or row.status != Enrolment.Status.ENROLLED:
+                continue
+            user = existing.get(row.username)
+            if user is not None and user.id in seated:
+                continue  # already holds this seat
+            if free > 0:
+                free -= 1
+                continue
+            errors[f"line {row.line}"] = (
+                f"{section.code} is full ({section.capacity} seats); enrolling {row.username} would put it over "
+                "capacity. List the student as waitlisted, or raise the section's capacity first."
+            )
+    if errors:
+        raise PortalError(
+            f"Nothing was imported: {len(errors)} row{'s' if len(errors) != 1 else ''} would overfill a "
+            f"section. First: {next(iter(errors))}: {next(iter(errors.values()))}",
+            code="section_full",
+            fields=dict(sorted(errors.items(), key=lambda item: int(item[0].split()[1]))),
+        )
+
+
 def _kept_values(row: RosterRow, user: User) -> list[dict]:
     """What the file says differently about an existing account: reported, never written.
 
@@ -206,6 +248,7 @@ def roster_import(*, acting_user, course_id: int, data: bytes) -> dict:
         u.username: u
         for u in User.objects.select_for_update().filter(username__in=[r.username for r in rows])
     }
+    _refuse_overfull_sections(rows, existing)
     created = updated = 0
     kept: list[dict] = []
     for row in rows:

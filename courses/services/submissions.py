@@ -10,8 +10,17 @@ from django.utils import timezone
 from courses import access
 from courses.models import Course, EffectiveDeadline, Enrolment, Extension, Submission, User
 from courses.services.audit import audit_record
-from courses.services.deadlines import outcome_for
-from courses.services.windows import Policy, local_days_late, penalty_for, status_for, window_for
+from courses.services.deadlines import late_days_used_elsewhere
+from courses.services.windows import (
+    Policy,
+    late_days_left,
+    local_days_late,
+    outcome_for,
+    penalty_for,
+    status_for,
+    submission_timing,
+    window_for,
+)
 from courses.timefmt import format_local
 from portal.errors import PermissionDenied, PortalError
 from portal.tasking import enqueue_on_commit
@@ -112,17 +121,15 @@ def submission_create(
         .first()
     )
     extension = Extension.objects.filter(student=acting_user, assignment=assignment).first()
-    used_elsewhere = sum(
-        EffectiveDeadline.objects.filter(student=acting_user, assignment__course=course)
-        .exclude(assignment=assignment)
-        .values_list("late_days_used", flat=True)
+    used_elsewhere = late_days_used_elsewhere(assignment=assignment, student_ids=[acting_user.id]).get(
+        acting_user.id, 0
     )
     window = window_for(
         policy=policy,
         due_at=assignment.due_at,
         grace_allowed=assignment.grace_allowed,
         extension_due_at=extension.due_at if extension else None,
-        late_days_available=course.late_day_bank - used_elsewhere,
+        late_days_available=late_days_left(course.late_day_bank, used_elsewhere),
     )
     if now > window.closes_at:
         raise PortalError(
@@ -134,12 +141,7 @@ def submission_create(
         )
 
     days_late = local_days_late(window.due_at, now, policy.zone)
-    if days_late == 0:
-        timing = Submission.Timing.ON_TIME
-    elif policy.kind == Course.LatePolicy.GRACE:
-        timing = Submission.Timing.IN_GRACE
-    else:
-        timing = Submission.Timing.LATE
+    timing = submission_timing(window=window, submitted_at=now, policy_kind=policy.kind)
     submission = Submission.objects.create(
         student=acting_user,
         assignment=assignment,
@@ -179,4 +181,4 @@ def submission_create(
         from courses.tasks import recompute_course_deadlines
 
         enqueue_on_commit(recompute_course_deadlines, course_id=course.id, student_ids=[acting_user.id])
-    return submission, status_for(window=window, submitted_at=now, now=now)
+    return submission, status_for(window=window, submitted_at=now, now=now, policy_kind=policy.kind)

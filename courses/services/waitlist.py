@@ -45,6 +45,21 @@ def _enrolled_count(section: Section) -> int:
     return Enrolment.objects.filter(section=section, status=Status.ENROLLED).count()
 
 
+def sections_lock(section_ids) -> dict[int, Section]:
+    """Lock sections (in id order, so two writers never deadlock) before changing who holds their seats."""
+    return {
+        s.id: s
+        for s in Section.objects.select_for_update().filter(pk__in=sorted(set(section_ids))).order_by("pk")
+    }
+
+
+def enrolled_user_ids(section: Section) -> set[int]:
+    """Who holds a seat in the section now (call under `sections_lock`)."""
+    return set(
+        Enrolment.objects.filter(section=section, status=Status.ENROLLED).values_list("user_id", flat=True)
+    )
+
+
 @transaction.atomic
 def waitlist_join(
     *, acting_user, section_id: int, grading_basis: str = Basis.CREDIT, now: datetime | None = None

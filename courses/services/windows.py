@@ -5,9 +5,11 @@ No database access here: services store what these return, selectors and pages s
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+from portal.zones import wall_time_to_instant
 
 
 def add_local_days(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
@@ -17,9 +19,7 @@ def add_local_days(moment: datetime, days: int, zone: ZoneInfo) -> datetime:
     A wall time that does not exist (spring forward) or exists twice (fall back) resolves to the later
     instant, so a student is never given less time than the rule says.
     """
-    local = moment.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
-    candidates = (local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1))
-    return max(c.astimezone(UTC) for c in candidates)
+    return wall_time_to_instant(moment.astimezone(zone).replace(tzinfo=None) + timedelta(days=days), zone)
 
 
 def local_days_late(due_at: datetime, submitted_at: datetime, zone: ZoneInfo) -> int:
@@ -98,6 +98,11 @@ def window_for(
     )
 
 
+def late_days_left(bank: int, spent: int) -> int:
+    """What remains of a student's late-day bank after what they spent elsewhere (never negative)."""
+    return max(0, bank - spent)
+
+
 def penalty_for(*, policy: Policy, days_late: int) -> Decimal:
     """Percent taken off a submission `days_late` local days late (0 outside the penalty policy)."""
     if policy.kind != "penalty" or days_late <= 0:
@@ -105,10 +110,40 @@ def penalty_for(*, policy: Policy, days_late: int) -> Decimal:
     return min(Decimal("100") - policy.penalty_floor_percent, policy.penalty_percent_per_day * days_late)
 
 
-def status_for(*, window: Window, submitted_at: datetime | None, now: datetime) -> str:
-    """The student-facing status: open, grace, closed, submitted or submitted_in_grace."""
+def submission_timing(*, window: Window, submitted_at: datetime, policy_kind: str) -> str:
+    """The one classification of a submission's time: "on_time", "in_grace" (after the due time, inside
+    the window, under the grace policy), "late" (the same under the late-day bank or the penalty policy)
+    or "after_window" (past the close: counts 0). Status, outcome, totals, pages and exports derive from it.
+    """
+    if submitted_at <= window.due_at:
+        return "on_time"
+    if submitted_at > window.closes_at:
+        return "after_window"
+    return "in_grace" if policy_kind == "grace" else "late"
+
+
+def outcome_for(*, window: Window, submitted_at: datetime | None, closed: bool, policy_kind: str) -> str:
+    """The stored outcome (EffectiveDeadline.Outcome): pending, submitted, submitted_in_grace,
+    submitted_late or missing."""
+    if submitted_at is None:
+        return "missing" if closed else "pending"
+    return {
+        "on_time": "submitted",
+        "in_grace": "submitted_in_grace",
+        "late": "submitted_late",
+        "after_window": "missing",
+    }[submission_timing(window=window, submitted_at=submitted_at, policy_kind=policy_kind)]
+
+
+def status_for(*, window: Window, submitted_at: datetime | None, now: datetime, policy_kind: str) -> str:
+    """The student-facing status: open, grace, closed, submitted, submitted_in_grace or submitted_late.
+
+    A submission reads like its outcome; one made after the window (the due time moved earlier since)
+    reads "closed", as it counts 0.
+    """
     if submitted_at is not None:
-        return "submitted" if submitted_at <= window.due_at else "submitted_in_grace"
+        outcome = outcome_for(window=window, submitted_at=submitted_at, closed=True, policy_kind=policy_kind)
+        return "closed" if outcome == "missing" else outcome
     if now <= window.due_at:
         return "open"
     if now <= window.closes_at:

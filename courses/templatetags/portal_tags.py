@@ -11,6 +11,7 @@ STATUS_LABELS = {
     "closed": "Closed",
     "submitted": "Submitted",
     "submitted_in_grace": "Submitted in grace",
+    "submitted_late": "Submitted late",
 }
 
 

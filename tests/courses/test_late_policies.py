@@ -217,3 +217,22 @@ def test_late_days_of_a_submission_outside_the_window_are_given_back(
     bank.recompute()
     with at(HW2_DUE - MINUTE):
         assert my_deadlines(api, bank.ug1)["HW2"]["closes_at"] == "2023-02-28T23:59:00-05:00"
+
+
+# ---- one classification on every surface (issue 11, item 2) -------------------------------------------
+
+
+@pytest.mark.parametrize("policy_fixture", ["bank", "penalty"])
+def test_late_work_reads_submitted_late_in_the_response_the_api_and_the_outcome(request, api, policy_fixture):
+    """Under the late-day bank and the penalty policy a late submission is "submitted_late" everywhere; it
+    used to show as "submitted_in_grace" in the status while the outcome said late."""
+    world = request.getfixturevalue(policy_fixture)
+    hw1 = a(world, "HW1")
+    with at(HW1_DUE + HOUR):
+        response = submit(api, world.ug1, hw1)
+        row = my_deadlines(api, world.ug1)["HW1"]
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "submitted_late"
+    assert response.json()["timing"] == "late"
+    assert row["status"] == "submitted_late"
+    assert row_of(world.ug1, hw1).outcome == EffectiveDeadline.Outcome.SUBMITTED_LATE

@@ -212,7 +212,7 @@ def test_grace_window_and_status_boundaries():
     assert window.grace_ends_at == local(2023, 2, 14) == window.closes_at
 
     def status(now, submitted=None):
-        return status_for(window=window, submitted_at=submitted, now=now)
+        return status_for(window=window, submitted_at=submitted, now=now, policy_kind="grace")
 
     assert status(due - MINUTE) == "open"
     assert status(due) == "open"  # due "at 11:59 pm" includes 11:59 pm
@@ -228,7 +228,7 @@ def test_no_grace_assignment_closes_at_its_due_time():
     window = window_for(policy=GRACE, due_at=due, grace_allowed=False)
     assert window.grace_ends_at is None
     assert window.closes_at == due
-    assert status_for(window=window, submitted_at=None, now=due + MINUTE) == "closed"
+    assert status_for(window=window, submitted_at=None, now=due + MINUTE, policy_kind="grace") == "closed"
 
 
 def test_an_extension_moves_the_due_time_and_grace_follows_it():
@@ -269,3 +269,27 @@ def test_penalty_is_per_day_with_a_floor():
     )
     assert [penalty_for(policy=policy, days_late=d) for d in range(5)] == [0, 20, 40, 50, 50]
     assert penalty_for(policy=GRACE, days_late=2) == 0
+
+
+@pytest.mark.parametrize(
+    ("policy_kind", "late_status"),
+    [("grace", "submitted_in_grace"), ("late_days", "submitted_late"), ("penalty", "submitted_late")],
+)
+def test_status_and_outcome_classify_late_work_alike(policy_kind, late_status):
+    """One classification: the status a student sees, the stored outcome and the submission's timing."""
+    from courses.services.windows import outcome_for, submission_timing
+
+    due = local(2023, 2, 12)
+    window = window_for(policy=GRACE, due_at=due, grace_allowed=True)
+    late = due + MINUTE
+    assert status_for(window=window, submitted_at=late, now=late, policy_kind=policy_kind) == late_status
+    assert outcome_for(window=window, submitted_at=late, closed=False, policy_kind=policy_kind) == late_status
+    assert submission_timing(window=window, submitted_at=late, policy_kind=policy_kind) == (
+        "in_grace" if policy_kind == "grace" else "late"
+    )
+    on_time = status_for(window=window, submitted_at=due, now=late, policy_kind=policy_kind)
+    assert on_time == "submitted"
+    # A submission after the window (the due time moved earlier since) counts 0 and reads closed.
+    after = window.closes_at + MINUTE
+    assert status_for(window=window, submitted_at=after, now=after, policy_kind=policy_kind) == "closed"
+    assert outcome_for(window=window, submitted_at=after, closed=True, policy_kind=policy_kind) == "missing"
