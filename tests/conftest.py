@@ -27,6 +27,22 @@ from tests.factories import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, a test database in a file of this run's own, not Django's default in-memory one.
+
+    In memory, the live server's threads share the test thread's one connection (and its transaction),
+    and threads that open their own connection get shared-cache table locks that fail at once. In a file,
+    every thread has its own connection with the settings' transaction mode and busy timeout: the live
+    server, the race tests and the zero-setup `make run` all behave alike.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Sign-in failure counts live in the cache; each test starts with none."""

@@ -89,6 +89,18 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A threaded server writes from several connections at once. SQLite's default (deferred)
+    # transaction fails at once with "database is locked" when it turns from reading to writing while
+    # another connection writes; IMMEDIATE takes the write lock at BEGIN and waits for it up to
+    # `timeout` seconds, so concurrent writes queue (and a lost race is a 409, as on PostgreSQL). WAL
+    # lets readers go on while one connection writes.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 # SQLite (the zero-setup default) cannot enforce a NULLS NOT DISTINCT constraint; PostgreSQL does.
 SILENCED_SYSTEM_CHECKS = ["models.W047"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

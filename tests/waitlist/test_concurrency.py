@@ -1,8 +1,9 @@
-"""Seat changes at the same moment, on real PostgreSQL: a drop, a capacity raise, a join and several
-promotion runs race each other. The section never goes over capacity, nobody is promoted twice, and
-every free seat goes to the waitlist's best-placed students.
+"""Seat changes at the same moment: a drop, a capacity raise, a join and several promotion runs race
+each other. The section never goes over capacity, nobody is promoted twice, and every free seat goes to
+the waitlist's best-placed students.
 
-SQLite serialises every write, so the race can only be shown on PostgreSQL (skipped elsewhere).
+Real threads on PostgreSQL (row locks) and on SQLite (a file database whose transactions take the write
+lock when they begin and wait for it: the same settings as the zero-setup `make run`).
 """
 
 import threading
@@ -19,13 +20,7 @@ from courses.services.waitlist import enrolment_drop, section_update, waitlist_j
 from tests.factories import EnrolmentFactory, SectionFactory, UserFactory
 from tests.waitlist.helpers import JOIN_START, submit_prep
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        "connection.vendor != 'postgresql'",
-        reason="the seat race needs PostgreSQL's row locks; SQLite serialises every write",
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 Status = Enrolment.Status
 ROUNDS = 4
