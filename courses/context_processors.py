@@ -9,7 +9,7 @@ def _roles(request) -> set[str]:
     if not user.is_authenticated:
         return set()
     roles = set(StaffRole.objects.filter(user=user).values_list("role", flat=True).distinct())
-    if Enrolment.objects.filter(user=user).exclude(status=Enrolment.Status.DROPPED).exists():
+    if Enrolment.objects.filter(user=user, status__in=Enrolment.ACTIVE).exists():
         roles.add("student")
     return roles
 

@@ -43,7 +43,7 @@ ACTIVE = Enrolment.ACTIVE
 def enrolments_for_user(user) -> list[Enrolment]:
     return list(
         Enrolment.objects.filter(user=user)
-        .exclude(status=Enrolment.Status.DROPPED)
+        .filter(status__in=Enrolment.ACTIVE)
         .select_related("section__course__term")
         .order_by("section__course__term__starts_on", "section__code")
     )

@@ -32,7 +32,7 @@ def _with_student_section(qs):
             Enrolment.objects.filter(
                 user_id=OuterRef("student_id"), section__course_id=OuterRef("assignment__course_id")
             )
-            .exclude(status=Enrolment.Status.DROPPED)
+            .filter(status__in=Enrolment.ACTIVE)
             .values("section_id")[:1]
         )
     )
@@ -85,7 +85,7 @@ def _section_code_subquery():
         Enrolment.objects.filter(
             user_id=OuterRef("student_id"), section__course_id=OuterRef("grade__assignment__course_id")
         )
-        .exclude(status=Enrolment.Status.DROPPED)
+        .filter(status__in=Enrolment.ACTIVE)
         .values("section__code")[:1]
     )
 

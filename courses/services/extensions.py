@@ -26,7 +26,7 @@ def extension_grant(
     if (
         student is None
         or not Enrolment.objects.filter(
-            user=student, section__course=assignment.course, status__in=("enrolled", "waitlisted")
+            user=student, section__course=assignment.course, status__in=Enrolment.ACTIVE
         ).exists()
     ):
         fields["student"] = f"{student_username!r} is not a student of this course; check the username."

@@ -48,7 +48,7 @@ def _collaborator_users(*, student, assignment, usernames: list[str] | None) -> 
         User.objects.filter(
             username__in=names,
             enrolments__section__course_id=assignment.course_id,
-            enrolments__status__in=(Enrolment.Status.ENROLLED, Enrolment.Status.WAITLISTED),
+            enrolments__status__in=Enrolment.ACTIVE,
         ).distinct()
     )
     unknown = sorted(set(names) - {u.username for u in users})

@@ -84,7 +84,7 @@ def waitlist_join(
     current = (
         Enrolment.objects.select_for_update()
         .filter(user=acting_user, section__course=course)
-        .exclude(status=Status.DROPPED)
+        .filter(status__in=Enrolment.ACTIVE)
         .select_related("section")
         .first()
     )
