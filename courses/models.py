@@ -386,6 +386,13 @@ class EffectiveDeadline(models.Model):
         null=True, blank=True, help_text="When the closing task recorded the outcome."
     )
     computed_at = models.DateTimeField()
+    inputs_key = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Which inputs (due time, grace, policy, extension, enrolment) the row was computed from; "
+        "empty or different from today's inputs: stale, and reads compute the window from the rules.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["student", "assignment"], name="deadline_unique")]
