@@ -28,6 +28,11 @@ def close_passed_windows() -> int:
 
 
 @shared_task(**TASK_OPTIONS)
+def reconcile_deadlines() -> int:
+    return deadlines.deadline_reconcile()
+
+
+@shared_task(**TASK_OPTIONS)
 def send_deadline_reminders() -> int:
     return reminders.reminders_send_due()
 

@@ -1,5 +1,6 @@
 """Stored effective deadlines: recomputed by tasks, closed by the beat task, read by selectors."""
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -11,15 +12,18 @@ from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Ext
 from courses.services.windows import (
     Policy,
     Window,
+    deadline_evaluate,
+    deadline_inputs_key,
     late_days_left,
-    local_days_late,
-    outcome_for,
-    penalty_for,
     window_for,
 )
 
+logger = logging.getLogger(__name__)
+
 Outcome = EffectiveDeadline.Outcome
 ACTIVE_STATUSES = Enrolment.ACTIVE
+# Above this many drifted rows of one assignment, the reconciliation recomputes the whole class at once.
+RECONCILE_WHOLE_CLASS = 500
 
 
 def late_days_used_elsewhere(*, assignment: Assignment, student_ids: Iterable[int]) -> dict[int, int]:
@@ -91,20 +95,26 @@ def deadline_recompute(
     shared = students - individual
     if shared:
         window = window_for(policy=policy, due_at=assignment.due_at, grace_allowed=assignment.grace_allowed)
+        key = deadline_inputs_key(
+            policy=policy,
+            due_at=assignment.due_at,
+            grace_allowed=assignment.grace_allowed,
+            extension_due_at=None,
+        )
         rows = EffectiveDeadline.objects.filter(assignment=assignment)
         rows = (
             rows.exclude(student_id__in=individual)
             if student_ids is None
             else rows.filter(student_id__in=shared)
         )
-        written += _update_shared(rows, window, now)
+        written += _update_shared(rows, window, key, now)
     if individual:
         written += _upsert_individual(assignment, course, policy, individual, extensions, now)
     return written
 
 
-def _update_shared(rows, window: Window, now: datetime) -> int:
-    """One set-based UPDATE for all students who share the course's window."""
+def _update_shared(rows, window: Window, inputs_key: str, now: datetime) -> int:
+    """One set-based UPDATE for all students who share the course's window (and so one inputs key)."""
     closed = window.closes_at < now
     submitted = Q(last_submitted_at__isnull=False)
     late_outcome = Outcome.SUBMITTED_IN_GRACE  # only grace-policy courses share one window
@@ -128,6 +138,7 @@ def _update_shared(rows, window: Window, now: datetime) -> int:
         late_days_used=0,
         penalty_percent=0,
         computed_at=now,
+        inputs_key=inputs_key,
         outcome=Case(*whens, default=Value(Outcome.PENDING)),
         **extra,
     )
@@ -151,17 +162,18 @@ def _upsert_individual(assignment, course, policy, student_ids, extensions, now)
         used_elsewhere = late_days_used_elsewhere(assignment=assignment, student_ids=student_ids)
     rows = []
     for student_id in student_ids:
-        window = window_for(
+        extension_due_at = extensions.get(student_id)
+        evaluation = deadline_evaluate(
             policy=policy,
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
-            extension_due_at=extensions.get(student_id),
+            extension_due_at=extension_due_at,
             late_days_available=late_days_left(course.late_day_bank, used_elsewhere.get(student_id, 0)),
+            submitted_at=latest.get(student_id),
+            closed_at=closed_at.get(student_id),
+            now=now,
         )
-        submitted_at = latest.get(student_id)
-        days_late = local_days_late(window.due_at, submitted_at, policy.zone) if submitted_at else 0
-        in_window = submitted_at is not None and submitted_at <= window.closes_at
-        is_closed = window.closes_at < now
+        window = evaluation.window
         rows.append(
             EffectiveDeadline(
                 student_id=student_id,
@@ -170,17 +182,18 @@ def _upsert_individual(assignment, course, policy, student_ids, extensions, now)
                 grace_ends_at=window.grace_ends_at,
                 closes_at=window.closes_at,
                 extension_due_at=window.extension_due_at,
-                last_submitted_at=submitted_at,
-                late_days_used=days_late if in_window and policy.kind == Course.LatePolicy.LATE_DAYS else 0,
-                penalty_percent=penalty_for(policy=policy, days_late=days_late) if in_window else 0,
-                outcome=outcome_for(
-                    window=window,
-                    submitted_at=submitted_at,
-                    closed=is_closed and closed_at.get(student_id) is not None,
-                    policy_kind=policy.kind,
-                ),
-                closed_at=closed_at.get(student_id) if is_closed else None,
+                last_submitted_at=latest.get(student_id),
+                late_days_used=evaluation.late_days_used,
+                penalty_percent=evaluation.penalty_percent,
+                outcome=evaluation.outcome,
+                closed_at=evaluation.closed_at,
                 computed_at=now,
+                inputs_key=deadline_inputs_key(
+                    policy=policy,
+                    due_at=assignment.due_at,
+                    grace_allowed=assignment.grace_allowed,
+                    extension_due_at=extension_due_at,
+                ),
             )
         )
     EffectiveDeadline.objects.bulk_create(
@@ -199,6 +212,7 @@ def _upsert_individual(assignment, course, policy, student_ids, extensions, now)
             "outcome",
             "closed_at",
             "computed_at",
+            "inputs_key",
         ],
     )
     return len(rows)
@@ -211,6 +225,73 @@ def deadline_recompute_course(*, course_id: int, student_ids: Iterable[int] | No
     for assignment_id in Assignment.objects.filter(course_id=course_id).values_list("id", flat=True):
         total += deadline_recompute(assignment_id=assignment_id, student_ids=ids)
     return total
+
+
+def deadline_reconcile(*, now: datetime | None = None) -> int:
+    """Find stored deadlines that drifted from their inputs and repair them with the recompute: rows whose
+    inputs key differs from today's inputs (or was never set), active students without a row, rows of
+    students who left, rows of assignments that no longer have a due time. Idempotent: a second run finds
+    nothing. Returns (and logs) how many rows it fixed."""
+    now = now or timezone.now()
+    fixed = 0
+    assignments = Assignment.objects.filter(due_at__isnull=False).select_related("course").order_by("id")
+    for assignment in assignments:
+        fixed += _reconcile_assignment(assignment, now)
+    for assignment_id in (
+        Assignment.objects.filter(due_at__isnull=True, deadlines__isnull=False)
+        .values_list("id", flat=True)
+        .distinct()
+    ):
+        fixed += deadline_recompute(assignment_id=assignment_id, now=now)
+    if fixed:
+        logger.warning("Deadline reconciliation fixed %d stale or missing stored deadlines.", fixed)
+    else:
+        logger.info("Deadline reconciliation fixed 0 stored deadlines: none had drifted.")
+    return fixed
+
+
+def _reconcile_assignment(assignment: Assignment, now: datetime) -> int:
+    policy = Policy.of(assignment.course)
+    rows = EffectiveDeadline.objects.filter(assignment=assignment)
+    active_ids = Enrolment.objects.filter(
+        section__course_id=assignment.course_id, status__in=ACTIVE_STATUSES
+    ).values("user_id")
+    extensions = dict(Extension.objects.filter(assignment=assignment).values_list("student_id", "due_at"))
+
+    def key(extension_due_at):
+        return deadline_inputs_key(
+            policy=policy,
+            due_at=assignment.due_at,
+            grace_allowed=assignment.grace_allowed,
+            extension_due_at=extension_due_at,
+        )
+
+    drifted = set(rows.exclude(student_id__in=active_ids).values_list("student_id", flat=True))
+    drifted |= set(
+        rows.filter(student_id__in=active_ids)
+        .exclude(student_id__in=list(extensions))
+        .exclude(inputs_key=key(None))
+        .values_list("student_id", flat=True)
+    )
+    drifted |= {
+        student_id
+        for student_id, stored_key in rows.filter(student_id__in=list(extensions)).values_list(
+            "student_id", "inputs_key"
+        )
+        if stored_key != key(extensions[student_id])
+    }
+    drifted |= set(
+        Enrolment.objects.filter(section__course_id=assignment.course_id, status__in=ACTIVE_STATUSES)
+        .exclude(user_id__in=rows.values("student_id"))
+        .values_list("user_id", flat=True)
+    )
+    if not drifted:
+        return 0
+    if len(drifted) > RECONCILE_WHOLE_CLASS:
+        deadline_recompute(assignment_id=assignment.id, now=now)  # the class's one UPDATE, not a long IN list
+    else:
+        deadline_recompute(assignment_id=assignment.id, student_ids=drifted, now=now)
+    return len(drifted)
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from courses.services.audit import audit_record
 from courses.services.deadlines import late_days_used_elsewhere
 from courses.services.windows import (
     Policy,
+    deadline_inputs_key,
     late_days_left,
     local_days_late,
     outcome_for,
@@ -166,6 +167,12 @@ def submission_create(
             "penalty_percent": penalty_for(policy=policy, days_late=days_late),
             "outcome": outcome_for(window=window, submitted_at=now, closed=False, policy_kind=policy.kind),
             "computed_at": now,
+            "inputs_key": deadline_inputs_key(
+                policy=policy,
+                due_at=assignment.due_at,
+                grace_allowed=assignment.grace_allowed,
+                extension_due_at=extension.due_at if extension else None,
+            ),
         },
     )
     audit_record(

@@ -3,6 +3,7 @@
 No database access here: services store what these return, selectors and pages show it.
 """
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,7 @@ class Policy:
     penalty_percent_per_day: Decimal = Decimal("0")
     penalty_floor_percent: Decimal = Decimal("0")
     penalty_max_days: int = 0
+    late_day_bank: int = 0
 
     @classmethod
     def of(cls, course) -> "Policy":
@@ -56,6 +58,7 @@ class Policy:
             penalty_percent_per_day=course.penalty_percent_per_day,
             penalty_floor_percent=course.penalty_floor_percent,
             penalty_max_days=course.penalty_max_days,
+            late_day_bank=course.late_day_bank,
         )
 
 
@@ -98,6 +101,39 @@ def window_for(
     )
 
 
+def deadline_inputs_key(
+    *,
+    policy: Policy,
+    due_at: datetime,
+    grace_allowed: bool,
+    extension_due_at: datetime | None,
+    active: bool = True,
+) -> str:
+    """Which version of its inputs a stored effective deadline was computed from: the assignment's due
+    time and grace flag, the course's policy (kind, its numbers, time zone), the student's extension and
+    whether their enrolment is active. A stored row whose key differs from this (or is empty) is stale: reads
+    compute the window from the rules instead, and the reconciliation task rewrites it.
+
+    Late days spent on the course's other assignments are not part of the key (they are stored rows too).
+    """
+    parts = (
+        "v1",
+        due_at.timestamp(),
+        int(grace_allowed),
+        policy.kind,
+        policy.zone.key,
+        policy.grace_days,
+        policy.late_days_per_assignment,
+        policy.late_day_bank,
+        str(Decimal(policy.penalty_percent_per_day).normalize()),
+        str(Decimal(policy.penalty_floor_percent).normalize()),
+        policy.penalty_max_days,
+        extension_due_at.timestamp() if extension_due_at is not None else "",
+        int(active),
+    )
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
 def late_days_left(bank: int, spent: int) -> int:
     """What remains of a student's late-day bank after what they spent elsewhere (never negative)."""
     return max(0, bank - spent)
@@ -133,6 +169,55 @@ def outcome_for(*, window: Window, submitted_at: datetime | None, closed: bool, 
         "late": "submitted_late",
         "after_window": "missing",
     }[submission_timing(window=window, submitted_at=submitted_at, policy_kind=policy_kind)]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What a stored effective deadline holds beyond its window, for one student's latest submission."""
+
+    window: Window
+    late_days_used: int
+    penalty_percent: Decimal
+    outcome: str
+    closed_at: datetime | None
+
+
+def deadline_evaluate(
+    *,
+    policy: Policy,
+    due_at: datetime,
+    grace_allowed: bool,
+    extension_due_at: datetime | None,
+    late_days_available: int,
+    submitted_at: datetime | None,
+    closed_at: datetime | None,
+    now: datetime,
+) -> Evaluation:
+    """One student's stored deadline from the rules: what the recompute writes and what a read shows when
+    the stored row is stale or missing. `closed_at` is when the closing task recorded the window (kept
+    while the window is still in the past; a window that moved into the future reopens)."""
+    window = window_for(
+        policy=policy,
+        due_at=due_at,
+        grace_allowed=grace_allowed,
+        extension_due_at=extension_due_at,
+        late_days_available=late_days_available,
+    )
+    days_late = local_days_late(window.due_at, submitted_at, policy.zone) if submitted_at else 0
+    in_window = submitted_at is not None and submitted_at <= window.closes_at
+    is_closed = window.closes_at < now
+    return Evaluation(
+        window=window,
+        late_days_used=days_late if in_window and policy.kind == "late_days" else 0,
+        penalty_percent=penalty_for(policy=policy, days_late=days_late) if in_window else Decimal("0"),
+        outcome=outcome_for(
+            window=window,
+            submitted_at=submitted_at,
+            closed=is_closed and closed_at is not None,
+            policy_kind=policy.kind,
+        ),
+        closed_at=closed_at if is_closed else None,
+    )
 
 
 def status_for(*, window: Window, submitted_at: datetime | None, now: datetime, policy_kind: str) -> str:

@@ -184,6 +184,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "close-passed-windows": {"task": "courses.tasks.close_passed_windows", "schedule": 60.0},
+    # Stored deadlines are a cache (reads recompute stale rows on the spot); this repairs the drift a lost
+    # recompute task leaves, and logs how many rows it fixed.
+    "reconcile-deadlines": {"task": "courses.tasks.reconcile_deadlines", "schedule": 300.0},
     "send-deadline-reminders": {"task": "courses.tasks.send_deadline_reminders", "schedule": 300.0},
     "release-scheduled-grades": {"task": "grading.tasks.release_scheduled_grades", "schedule": 60.0},
 }
