@@ -1,7 +1,7 @@
 """REST endpoints of the courses app: thin views over selectors and services."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -10,22 +10,9 @@ from rest_framework.views import APIView
 from courses import access, selectors
 from courses.models import Assignment, Course, Extension, Section
 from courses.services import accounts, assignments, extensions, submissions, waitlist
-from portal.api import InstantField, InstantModelSerializer, plausible_time
+from portal.api import ERROR, InCourseZone, InstantField, InstantModelSerializer, plausible_time, validated
 from portal.errors import PortalError
 from portal.parsers import JSONParser
-
-ERROR = OpenApiResponse(
-    inline_serializer(
-        "Error",
-        {
-            "detail": serializers.CharField(),
-            "code": serializers.CharField(),
-            "fields": serializers.DictField(),
-        },
-    ),
-    description='Error: {"detail", "code", "fields"}',
-)
-
 
 # ---- me ---------------------------------------------------------------------------------------------
 
@@ -84,17 +71,6 @@ class AssignmentRef(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     title = serializers.CharField()
-
-
-class InCourseZone:
-    """Render an object's times with the UTC offset of its course's zone (the API contract)."""
-
-    def course_of(self, instance):
-        return instance.course
-
-    def to_representation(self, instance):
-        with timezone.override(self.course_of(instance).zone):
-            return super().to_representation(instance)
 
 
 class DeadlineOut(InCourseZone, serializers.Serializer):
@@ -204,7 +180,7 @@ class SectionDetailView(APIView):
     def patch(self, request, section_id: int):
         """Set capacity (up to the room's size) or the room's size (instructors). A raise promotes from the
         waitlist in a task."""
-        data = _validated(SectionIn, request.data)
+        data = validated(SectionIn, request.data)
         section = waitlist.section_update(acting_user=request.user, section_id=section_id, **data)
         return Response(SectionOut(selectors.sections_for_course(section.course).get(pk=section.pk)).data)
 
@@ -212,7 +188,7 @@ class SectionDetailView(APIView):
 # ---- assignments -------------------------------------------------------------------------------------
 
 
-class AssignmentOut(InstantModelSerializer):
+class AssignmentOut(InCourseZone, InstantModelSerializer):
     class Meta:
         model = Assignment
         fields = [
@@ -265,8 +241,7 @@ class AssignmentListView(APIView):
     @extend_schema(responses={200: AssignmentOut(many=True), 404: ERROR}, tags=["assignments"])
     def get(self, request, course_id: int):
         course = access.access_course(request.user, course_id)
-        with timezone.override(course.zone):  # times carry the course zone's offset (the contract)
-            return Response(AssignmentOut(selectors.assignments_for_course(course.id), many=True).data)
+        return Response(AssignmentOut(selectors.assignments_for_course(course.id), many=True).data)
 
     @extend_schema(
         request=AssignmentIn,
@@ -276,19 +251,16 @@ class AssignmentListView(APIView):
     def post(self, request, course_id: int):
         """Create an assignment (instructors). Naive times are read in the course's time zone."""
         course = access.access_course_as_instructor(request.user, course_id)
-        with timezone.override(course.zone):
-            data = _validated(AssignmentIn, request.data)
+        data = validated(AssignmentIn, request.data, zone=course.zone)
         assignment = assignments.assignment_create(acting_user=request.user, course_id=course.id, **data)
-        with timezone.override(course.zone):
-            return Response(AssignmentOut(assignment).data, status=status.HTTP_201_CREATED)
+        return Response(AssignmentOut(assignment).data, status=status.HTTP_201_CREATED)
 
 
 class AssignmentDetailView(APIView):
     @extend_schema(responses={200: AssignmentOut, 404: ERROR}, tags=["assignments"])
     def get(self, request, assignment_id: int):
         assignment = access.access_assignment(request.user, assignment_id)
-        with timezone.override(assignment.course.zone):
-            return Response(AssignmentOut(assignment).data)
+        return Response(AssignmentOut(assignment).data)
 
     @extend_schema(
         request=AssignmentIn(partial=True),
@@ -298,19 +270,11 @@ class AssignmentDetailView(APIView):
     def patch(self, request, assignment_id: int):
         """Change an assignment (instructors). A new due time reaches every student's deadline."""
         assignment = access.access_assignment_as_instructor(request.user, assignment_id)
-        with timezone.override(assignment.course.zone):
-            data = _validated(AssignmentIn, request.data, partial=True)
+        data = validated(AssignmentIn, request.data, zone=assignment.course.zone, partial=True)
         assignment = assignments.assignment_update(
             acting_user=request.user, assignment_id=assignment.id, **data
         )
-        with timezone.override(assignment.course.zone):
-            return Response(AssignmentOut(assignment).data)
-
-
-def _validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+        return Response(AssignmentOut(assignment).data)
 
 
 # ---- submissions -------------------------------------------------------------------------------------
@@ -359,7 +323,7 @@ class SubmissionCreateView(APIView):
             collaborators = _collaborator_list(request)
             if not collaborators and hasattr(request.data, "getlist"):
                 collaborators = None  # a form's blank text field declares nothing; "I worked alone" does
-        data = _validated(SubmissionIn, request.data)
+        data = validated(SubmissionIn, request.data)
         if data.get("collaborators_none"):
             collaborators = collaborators or []
         submission, new_status = submissions.submission_create(
@@ -442,8 +406,11 @@ class ExtensionListView(APIView):
     def post(self, request):
         """Grant an extension on the Dean of Students' confirmation (instructors). No medical details.
         A naive `due_at` is read in the course's time zone."""
-        with timezone.override(_course_zone_of_assignment(request.user, request.data.get("assignment"))):
-            data = _validated(ExtensionIn, request.data)
+        data = validated(
+            ExtensionIn,
+            request.data,
+            zone=_course_zone_of_assignment(request.user, request.data.get("assignment")),
+        )
         extension = extensions.extension_grant(
             acting_user=request.user,
             student_username=data["student"],

@@ -6,10 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import access, selectors
-from courses.api import ERROR
 from courses.models import Team
 from courses.services import teams
-from portal.api import InstantField
+from portal.api import ERROR, InstantField, validated
 from portal.errors import ObjectNotFound
 
 
@@ -51,7 +50,7 @@ class TeamListView(APIView):
         request=TeamIn, responses={201: TeamOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["teams"]
     )
     def post(self, request, course_id: int):
-        data = _validated(TeamIn, request.data)
+        data = validated(TeamIn, request.data)
         team = teams.team_create(acting_user=request.user, course_id=course_id, name=data["name"])
         return Response(TeamOut(_team_view(request.user, team)).data, status=status.HTTP_201_CREATED)
 
@@ -69,7 +68,7 @@ class TeamInviteView(APIView):
         request=InviteIn, responses={200: TeamOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["teams"]
     )
     def post(self, request, team_id: int):
-        data = _validated(InviteIn, request.data)
+        data = validated(InviteIn, request.data)
         membership = teams.team_invite(acting_user=request.user, team_id=team_id, username=data["username"])
         return Response(TeamOut(_team_view(request.user, membership.team)).data)
 
@@ -92,7 +91,7 @@ class TeamSoloRequestView(APIView):
     @extend_schema(request=SoloIn, responses={200: TeamOut, 400: ERROR, 404: ERROR}, tags=["teams"])
     def post(self, request, team_id: int):
         """Ask to do the project alone, with a reason; the instructor approves."""
-        data = _validated(SoloIn, request.data)
+        data = validated(SoloIn, request.data)
         team = teams.team_request_solo(acting_user=request.user, team_id=team_id, reason=data["reason"])
         return Response(TeamOut(_team_view(request.user, team)).data)
 
@@ -102,9 +101,3 @@ class TeamApproveSoloView(APIView):
     def post(self, request, team_id: int):
         team = teams.team_approve_solo(acting_user=request.user, team_id=team_id)
         return Response(TeamOut(_team_view(request.user, team)).data)
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

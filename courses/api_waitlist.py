@@ -7,10 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import access, selectors
-from courses.api import ERROR
 from courses.models import Enrolment
 from courses.services import roster, waitlist
-from portal.api import InstantField
+from portal.api import ERROR, InstantField
 from portal.errors import ObjectNotFound
 from portal.parsers import JSONParser
 

@@ -141,7 +141,11 @@ def sections_for_course(course: Course, *, staff_user=None):
 
 
 def assignments_for_course(course_id: int):
-    return Assignment.objects.filter(course_id=course_id).order_by(F("due_at").asc(nulls_last=True), "code")
+    return (
+        Assignment.objects.filter(course_id=course_id)
+        .select_related("course")
+        .order_by(F("due_at").asc(nulls_last=True), "code")
+    )
 
 
 def course_information(course: Course) -> dict:

@@ -10,13 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import access as course_access
-from courses.api import ERROR, AssignmentRef
+from courses.api import AssignmentRef
 from grading import access, selectors
 from grading.filters import GradeFilter, RegradeRequestFilter
 from grading.models import Grade, RegradeRequest
 from grading.scores import DECIMAL_PLACES, MAX_DIGITS, ScoreError, score_parse
 from grading.services import exports, grades, imports, regrades
-from portal.api import InstantField, plausible_time
+from portal.api import ERROR, InCourseZone, InstantField, plausible_time, validated
 from portal.errors import Conflict, ObjectNotFound
 
 # ---- grades ------------------------------------------------------------------------------------------
@@ -29,7 +29,10 @@ class ScoreOut(serializers.Serializer):
     score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
 
 
-class GradeOut(serializers.Serializer):
+class GradeOut(InCourseZone, serializers.Serializer):
+    def course_of(self, grade):
+        return grade.assignment.course
+
     id = serializers.IntegerField()
     student = serializers.CharField(source="student.username")
     student_name = serializers.CharField(source="student.display_name")
@@ -123,7 +126,7 @@ class GradeDetailView(APIView):
     @extend_schema(request=GradeIn, responses={200: GradeOut, 400: ERROR, 404: ERROR}, tags=["grades"])
     def patch(self, request, grade_id: int):
         """Change scores (staff); a `reason` is required and kept in the grade's history."""
-        data = _validated(GradeIn, request.data)
+        data = validated(GradeIn, request.data)
         grade = grades.grade_update(
             acting_user=request.user, grade_id=grade_id, scores=data["scores"], reason=data["reason"]
         )
@@ -134,7 +137,7 @@ class AssignmentGradeEntryView(APIView):
     @extend_schema(request=GradeCreateIn, responses={200: GradeOut, 400: ERROR, 404: ERROR}, tags=["grades"])
     def post(self, request, assignment_id: int):
         """Enter scores for one student (staff); creates the grade when it does not exist yet."""
-        data = _validated(GradeCreateIn, request.data)
+        data = validated(GradeCreateIn, request.data)
         grade = grades.grade_enter(
             acting_user=request.user,
             assignment_id=assignment_id,
@@ -186,7 +189,7 @@ class ReleaseGradesView(APIView):
     )
     def post(self, request, assignment_id: int):
         """Release the assignment's grades now, or at `at` (instructors). The regrade window starts then."""
-        data = _validated(ReleaseIn, request.data)
+        data = validated(ReleaseIn, request.data)
         release = grades.grades_release(
             acting_user=request.user, assignment_id=assignment_id, at=data.get("at")
         )
@@ -196,7 +199,10 @@ class ReleaseGradesView(APIView):
 # ---- regrade requests --------------------------------------------------------------------------------
 
 
-class RegradeOut(serializers.Serializer):
+class RegradeOut(InCourseZone, serializers.Serializer):
+    def course_of(self, request):
+        return request.grade.assignment.course
+
     id = serializers.IntegerField()
     grade = serializers.IntegerField(source="grade_id")
     assignment = AssignmentRef(source="grade.assignment")
@@ -254,7 +260,7 @@ class RegradeListView(generics.ListAPIView):
     )
     def post(self, request):
         """Ask for a regrade of one question, within the window after the grade's release."""
-        data = _validated(RegradeIn, request.data)
+        data = validated(RegradeIn, request.data)
         made = regrades.regrade_request_create(
             acting_user=request.user,
             grade_id=data["grade"],
@@ -291,7 +297,7 @@ class RegradeResolveView(APIView):
         tags=["regrades"],
     )
     def post(self, request, request_id: int):
-        data = _validated(ResolveIn, request.data)
+        data = validated(ResolveIn, request.data)
         regrades.regrade_request_resolve(
             acting_user=request.user,
             request_id=request_id,
@@ -313,17 +319,11 @@ class RegradeAppealView(APIView):
     @extend_schema(request=AppealIn, responses={201: RegradeOut, 400: ERROR, 404: ERROR}, tags=["regrades"])
     def post(self, request, request_id: int):
         """Appeal a resolved request once, to the instructor."""
-        data = _validated(AppealIn, request.data)
+        data = validated(AppealIn, request.data)
         appeal = regrades.regrade_request_appeal(
             acting_user=request.user, request_id=request_id, justification=data["justification"]
         )
         return Response(RegradeOut(_request(request.user, appeal.id)).data, status=status.HTTP_201_CREATED)
-
-
-def _validated(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # ---- exports -----------------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ class GradeExportCreateView(APIView):
     )
     def post(self, request, course_id: int):
         """Start an export (instructors); poll its `progress`, then download it."""
-        data = _validated(ExportIn, request.data)
+        data = validated(ExportIn, request.data)
         export = exports.grade_export_request(
             acting_user=request.user, course_id=course_id, format=data["format"]
         )
@@ -426,7 +426,7 @@ class GradeImportView(APIView):
     )
     def post(self, request, course_id: int):
         """Import per-question scores for one assignment (staff): all or nothing, row-level errors."""
-        data = _validated(GradeImportIn, request.data)
+        data = validated(GradeImportIn, request.data)
         assignment = course_access.access_assignment_as_staff(request.user, data["assignment"])
         if assignment.course_id != course_id:
             raise ObjectNotFound("No such assignment in this course.")
@@ -454,7 +454,7 @@ class ParticipationImportView(APIView):
     )
     def post(self, request, assignment_id: int):
         """Turn contribution counts into the participation bonus (instructors): top N, or a threshold."""
-        data = _validated(ParticipationImportIn, request.data)
+        data = validated(ParticipationImportIn, request.data)
         result = imports.participation_import(
             acting_user=request.user,
             assignment_id=assignment_id,
@@ -477,7 +477,7 @@ class TeamGradeView(APIView):
     )
     def post(self, request, assignment_id: int):
         """Enter a team's grade (staff): it applies to every member, each in their own history."""
-        data = _validated(TeamGradeIn, request.data)
+        data = validated(TeamGradeIn, request.data)
         made = grades.team_grade_enter(
             acting_user=request.user,
             assignment_id=assignment_id,

@@ -1,4 +1,4 @@
-"""API-wide pieces: the error shape and pagination."""
+"""API-wide pieces: the error shape (and its schema), request validation, pagination and time fields."""
 
 from django.core.exceptions import (
     RequestDataTooBig,
@@ -10,6 +10,7 @@ from django.db import models
 from django.http import Http404, JsonResponse
 from django.utils import timezone
 from django.views.defaults import page_not_found
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -137,3 +138,41 @@ class InstantModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: InstantField,
     }
+
+
+# The one error shape of every API error, for the OpenAPI schema: {"detail", "code", "fields"}.
+ERROR = OpenApiResponse(
+    inline_serializer(
+        "Error",
+        {
+            "detail": serializers.CharField(),
+            "code": serializers.CharField(),
+            "fields": serializers.DictField(),
+        },
+    ),
+    description='Error: {"detail", "code", "fields"}',
+)
+
+
+def validated(serializer_class, data, *, zone=None, **kwargs) -> dict:
+    """Validate request data with a serializer; a bad value answers 400 in the error shape. With `zone`
+    (a course's), naive times in the data are read in that zone."""
+    serializer = serializer_class(data=data, **kwargs)
+    if zone is None:
+        serializer.is_valid(raise_exception=True)
+    else:
+        with timezone.override(zone):
+            serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class InCourseZone:
+    """A serializer mixin: the object's times carry the UTC offset of its course's zone (the API contract).
+    Override `course_of` when the course is not `instance.course`."""
+
+    def course_of(self, instance):
+        return instance.course
+
+    def to_representation(self, instance):
+        with timezone.override(self.course_of(instance).zone):
+            return super().to_representation(instance)

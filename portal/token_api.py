@@ -11,10 +11,9 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from courses import selectors
-from courses.api import ERROR
 from courses.models import ApiToken
 from courses.services import accounts
-from portal.api import InstantField
+from portal.api import ERROR, InstantField
 from portal.auth import client_address, is_locked, lock_message
 from portal.errors import TooManyAttempts
 
