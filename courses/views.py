@@ -11,15 +11,12 @@ from icalendar import Calendar, Event
 
 from courses import access, selectors
 from courses.models import Course
-from portal.errors import PortalError
+from portal.pages import or_404
 from portal.zones import is_ambiguous
 
 
 def _course_or_404(user, course_id: int) -> Course:
-    try:
-        return access.access_course(user, course_id)
-    except PortalError as exc:
-        raise Http404(exc.detail) from exc
+    return or_404(access.access_course, user, course_id)
 
 
 @login_required
@@ -61,10 +58,7 @@ def my_deadlines(request):
 
 @login_required
 def assignment_overview(request, assignment_id: int):
-    try:
-        assignment = access.access_assignment_as_staff(request.user, assignment_id)
-    except PortalError as exc:
-        raise Http404(exc.detail) from exc
+    assignment = or_404(access.access_assignment_as_staff, request.user, assignment_id)
     overview = selectors.submission_overview(assignment, user=request.user)
     return render(
         request,
@@ -75,10 +69,7 @@ def assignment_overview(request, assignment_id: int):
 
 @login_required
 def staff_course(request, course_id: int):
-    try:
-        course = access.access_course_as_staff(request.user, course_id)
-    except PortalError as exc:
-        raise Http404(exc.detail) from exc
+    course = or_404(access.access_course_as_staff, request.user, course_id)
     return render(
         request,
         "courses/staff_course.html",
@@ -194,10 +185,7 @@ def join(request):
 def roster(request, course_id: int):
     from grading.selectors import readiness_by_student
 
-    try:
-        course = access.access_course_as_staff(request.user, course_id)
-    except PortalError as exc:
-        raise Http404(exc.detail) from exc
+    course = or_404(access.access_course_as_staff, request.user, course_id)
     data = selectors.roster_for_course(course, user=request.user)
     readiness = readiness_by_student(
         course, student_ids=access.staff_students(request.user, course.id).values("id")
@@ -227,10 +215,7 @@ def gradescope_requests_csv(request, course_id: int):
     """The waitlisted students who asked for Gradescope access, as a CSV for Gradescope's roster upload."""
     from portal import csvsafe
 
-    try:
-        course = access.access_course_as_staff(request.user, course_id)
-    except PortalError as exc:
-        raise Http404(exc.detail) from exc
+    course = or_404(access.access_course_as_staff, request.user, course_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="gradescope-access-{course.id}.csv"'
     writer = csvsafe.writer(response)  # names and e-mails are typed by students: guard formula cells

@@ -11,7 +11,7 @@ from grading import selectors
 from grading.filters import RegradeRequestFilter
 from grading.models import Question, RegradeRequest
 from grading.services.regrades import appeal_deadline
-from portal.errors import PortalError
+from portal.pages import or_404
 
 
 @login_required
@@ -53,10 +53,7 @@ def my_grades(request):
 
 @login_required
 def grade_grid(request, assignment_id: int):
-    try:
-        assignment = course_access.access_assignment_as_staff(request.user, assignment_id)
-    except PortalError as exc:
-        raise Http404(exc.detail) from exc
+    assignment = or_404(course_access.access_assignment_as_staff, request.user, assignment_id)
     grid = selectors.grade_grid(request.user, assignment)
     return render(
         request,
@@ -142,10 +139,7 @@ def _limit_choices(filterset, user, staff_courses) -> None:
 
 @login_required
 def exports_page(request, course_id: int):
-    try:
-        course = course_access.access_course_as_instructor(request.user, course_id)
-    except PortalError as exc:
-        raise Http404(exc.detail) from exc
+    course = or_404(course_access.access_course_as_instructor, request.user, course_id)
     return render(
         request,
         "grading/exports.html",
