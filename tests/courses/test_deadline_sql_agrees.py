@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from courses.models import Assignment, Course, EffectiveDeadline, Extension
@@ -35,10 +35,9 @@ DAYS = [
     (2023, 2, 12),
 ]
 ZONES = ["America/New_York", "Europe/London", "Australia/Sydney"]
-MINUTES = st.one_of(
-    st.sampled_from([-60, -1, 0, 1, 60, 2 * 1440 - 1, 2 * 1440, 2 * 1440 + 1, 3 * 1440 + 60, 6 * 1440]),
-    st.integers(min_value=-3 * 1440, max_value=7 * 1440),
-)
+EDGES = [-60, -1, 0, 1, 60, 2 * 1440 - 1, 2 * 1440, 2 * 1440 + 1, 3 * 1440 + 60, 6 * 1440]
+# Minutes after the due time: mostly the edges of the window (on the due time, on the grace end, either side).
+MINUTES = st.one_of(st.sampled_from(EDGES), st.sampled_from([0, 2 * 1440]), st.integers(-3 * 1440, 7 * 1440))
 
 case = st.fixed_dictionaries(
     {
@@ -58,6 +57,24 @@ case = st.fixed_dictionaries(
 )
 
 
+def _case(**overrides) -> dict:
+    base = {
+        "zone": "America/New_York",
+        "day": (2023, 11, 3),
+        "hour": 23,
+        "minute": 59,
+        "grace_allowed": True,
+        "kind": "grace",
+        "grace_days": 2,
+        "extension_days": 2,
+        "submitted": [None, None, None],
+        "closed": [False, False, False],
+        "now_minutes": -60,
+        "moved_minutes": 1440,
+    }
+    return base | overrides
+
+
 @pytest.fixture
 def cohort(db):
     course = CourseFactory(code="PROP")
@@ -73,6 +90,12 @@ def cohort(db):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(c=case)
+@example(c=_case(day=(2023, 2, 10), submitted=[0, 2 * 1440, 2 * 1440 + 1], now_minutes=60))
+@example(c=_case(submitted=[0, 2 * 1440, 2 * 1440 + 60], closed=[False, False, False], now_minutes=60))
+@example(c=_case(submitted=[None, -1, 1], closed=[True, False, True], now_minutes=3 * 1440))
+@example(
+    c=_case(zone="America/New_York", day=(2023, 3, 10), hour=23, minute=59, submitted=[2 * 1440, None, 0])
+)
 def test_set_based_recompute_and_read_agree_with_the_rules(cohort, c):
     course, students = cohort
     with transaction.atomic():
@@ -85,6 +108,7 @@ def test_set_based_recompute_and_read_agree_with_the_rules(cohort, c):
         assignment = Assignment.objects.create(
             course=course, code="P1", title="P1", due_at=due, grace_allowed=c["grace_allowed"]
         )
+        moved = due + timedelta(minutes=c["moved_minutes"])  # where the due time moves to, below
         extension = None
         if c["extension_days"] is not None:
             extension = due + timedelta(days=c["extension_days"], minutes=c["moved_minutes"])
@@ -99,11 +123,11 @@ def test_set_based_recompute_and_read_agree_with_the_rules(cohort, c):
         deadline_recompute(assignment_id=assignment.id, now=due - timedelta(days=30))  # every row created
         for student, minutes, closed in zip(students, c["submitted"], c["closed"], strict=False):
             EffectiveDeadline.objects.filter(student=student, assignment=assignment).update(
-                last_submitted_at=None if minutes is None else due + timedelta(minutes=minutes),
+                last_submitted_at=None if minutes is None else moved + timedelta(minutes=minutes),
                 closed_at=due if closed else None,
             )
         # The due time moves; the recompute runs its set-based UPDATE for the class.
-        Assignment.objects.filter(pk=assignment.pk).update(due_at=due + timedelta(minutes=c["moved_minutes"]))
+        Assignment.objects.filter(pk=assignment.pk).update(due_at=moved)
         assignment.refresh_from_db()
         now = assignment.due_at + timedelta(minutes=c["now_minutes"])
         before = {r.student_id: r for r in EffectiveDeadline.objects.filter(assignment=assignment)}
