@@ -298,18 +298,22 @@ def make_course(
 def load_deadlines(course, students: list[int], assignments, now: datetime) -> int:
     """One EffectiveDeadline per student and assignment, as the deadline task would have stored them: closed
     windows are submitted (9 in 10) or missing, the rest pending."""
-    from courses.services.windows import Policy, window_for
+    from courses.services.windows import Policy, deadline_inputs_key, window_for
 
     policy = Policy.of(course)
     variants = []
     for a in assignments:
         w = window_for(policy=policy, due_at=a.due_at, grace_allowed=a.grace_allowed)
+        key = deadline_inputs_key(
+            policy=policy, due_at=a.due_at, grace_allowed=a.grace_allowed, extension_due_at=None
+        )
         head = f"{a.id}\t{ts(w.due_at)}\t{ts(w.grace_ends_at)}\t{ts(w.closes_at)}\t\\N"
         closed = w.closes_at < now
         submitted_at = w.due_at - timedelta(hours=3)
         closed_at = ts(w.closes_at if closed else None)
-        done = f"{head}\t{ts(submitted_at)}\t0\t0\tsubmitted\t{closed_at}\t{ts(now)}\n"
-        missing = f"{head}\t{ts(None)}\t0\t0\t{'missing' if closed else 'pending'}\t{closed_at}\t{ts(now)}\n"
+        done = f"{head}\t{ts(submitted_at)}\t0\t0\tsubmitted\t{closed_at}\t{ts(now)}\t{key}\n"
+        outcome = "missing" if closed else "pending"
+        missing = f"{head}\t{ts(None)}\t0\t0\t{outcome}\t{closed_at}\t{ts(now)}\t{key}\n"
         variants.append((a.id, done if closed else None, missing))
 
     def lines():
@@ -318,7 +322,7 @@ def load_deadlines(course, students: list[int], assignments, now: datetime) -> i
                 yield f"{s}\t{done if done and (s + aid) % 10 else missing}"
 
     columns = "student_id assignment_id due_at grace_ends_at closes_at extension_due_at last_submitted_at"
-    columns += " late_days_used penalty_percent outcome closed_at computed_at"
+    columns += " late_days_used penalty_percent outcome closed_at computed_at inputs_key"
     return copy_lines("courses_effectivedeadline", columns.split(), lines())
 
 
