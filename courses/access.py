@@ -206,3 +206,21 @@ def staff_teams(user, course_id: int) -> QuerySet[Team]:
     if is_whole_course_staff(user, course_id):
         return teams
     return teams.filter(Exists(reachable))
+
+
+def access_import_job(user, job_id: int):
+    """An import job is seen by whoever started it and by the course's instructors."""
+    from courses.models import ImportJob
+
+    job = (
+        ImportJob.objects.filter(pk=job_id)
+        .filter(
+            Q(requested_by=user)
+            | Q(course_id__in=StaffRole.objects.filter(user=user, role=Role.INSTRUCTOR).values("course_id"))
+        )
+        .select_related("requested_by")
+        .first()
+    )
+    if job is None:
+        raise ObjectNotFound("No such import among the ones you started.")
+    return job

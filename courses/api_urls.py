@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import api, api_teams, api_waitlist
+from courses import api, api_jobs, api_teams, api_waitlist
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
@@ -48,6 +48,12 @@ urlpatterns = [
         "courses/<int:course_id>/roster-imports/",
         api_waitlist.RosterImportView.as_view(),
         name="api-roster-imports",
+    ),
+    path("import-jobs/<int:job_id>/", api_jobs.ImportJobDetailView.as_view(), name="api-import-job"),
+    path(
+        "import-jobs/<int:job_id>/errors.csv",
+        api_jobs.ImportJobErrorsView.as_view(),
+        name="api-import-job-errors",
     ),
     path("courses/<int:course_id>/teams/", api_teams.TeamListView.as_view(), name="api-course-teams"),
     path("teams/<int:team_id>/invite/", api_teams.TeamInviteView.as_view(), name="api-team-invite"),

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import access, selectors
+from courses.api_jobs import ImportJobOut, job_response
 from courses.models import Enrolment
 from courses.services import roster, waitlist
 from portal.api import ERROR, InstantField
@@ -131,38 +132,18 @@ class RosterImportView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": RosterImportIn},
-        responses={
-            201: inline_serializer(
-                "RosterImportResult",
-                {
-                    "rows": serializers.IntegerField(),
-                    "created": serializers.IntegerField(),
-                    "updated": serializers.IntegerField(),
-                    "kept": inline_serializer(
-                        "RosterKeptValue",
-                        {
-                            "line": serializers.IntegerField(),
-                            "username": serializers.CharField(),
-                            "field": serializers.ChoiceField(choices=["name", "email", "sis_id"]),
-                            "in_file": serializers.CharField(),
-                            "kept": serializers.CharField(),
-                            "message": serializers.CharField(),
-                        },
-                        many=True,
-                    ),
-                },
-            ),
-            400: ERROR,
-            403: ERROR,
-            404: ERROR,
-        },
-        tags=["waitlist"],
+        responses={202: ImportJobOut, 400: ERROR, 403: ERROR, 404: ERROR, 413: ERROR},
+        tags=["waitlist", "imports"],
     )
     def post(self, request, course_id: int):
-        """Import the roster (instructors): all or nothing; each bad row is named in `fields` by its line."""
+        """Import the roster (instructors): answers 202 with a job; poll its `status_url`. When done its
+        `result` has rows, created, updated and `kept` (values in the file that differ from an existing
+        account, kept as they were); all or nothing: a failed job names each bad row in `error.fields` by
+        its line. A missing file, a wrong encoding or header and a wrong permission answer at once."""
         serializer = RosterImportIn(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = roster.roster_import(
+        job = roster.roster_import_request(
             acting_user=request.user, course_id=course_id, data=serializer.validated_data["file"].read()
         )
-        return Response(result, status=status.HTTP_201_CREATED)
+        job.refresh_from_db()
+        return job_response(job, status=status.HTTP_202_ACCEPTED)

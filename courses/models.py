@@ -139,7 +139,7 @@ class Section(models.Model):
     meeting_times = models.CharField(max_length=200, blank=True)
     room = models.CharField(max_length=200, blank=True)
     capacity = models.PositiveIntegerField(default=0)
-    room_capacity = models.PositiveIntegerField(default=0)
+    room_capacity = models.PositiveIntegerField(default=1)
     stream_url = models.URLField(blank=True)
     stream_info = models.CharField(
         max_length=200, blank=True, help_text="e.g. 'Zoom; the link is on Canvas'."
@@ -153,9 +153,10 @@ class Section(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["course", "code"], name="section_code_unique_in_course"),
             models.CheckConstraint(
-                condition=Q(capacity__lte=models.F("room_capacity")) | Q(room_capacity=0),
-                name="section_capacity_within_room",
+                condition=Q(capacity__lte=models.F("room_capacity")), name="section_capacity_within_room"
             ),
+            # A room has a seat: the services refused 0 already; now the database does too.
+            models.CheckConstraint(condition=Q(room_capacity__gte=1), name="section_room_has_a_seat"),
         ]
 
     def __str__(self) -> str:
@@ -506,3 +507,56 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) of {self.user}"
+
+
+def import_upload_to(instance: "ImportJob", filename: str) -> str:
+    return f"imports/{instance.course_id}/{instance.kind}-{filename}"
+
+
+class ImportJob(models.Model):
+    """One CSV import (roster, grades, participation) run by a worker: the uploaded file, progress, a
+    heartbeat (a job whose worker stops beating is taken over), then the counts or the row errors.
+
+    All or nothing: the worker applies every row in one transaction, or records the errors and nothing.
+    """
+
+    class Kind(models.TextChoices):
+        ROSTER = "roster", "Roster"
+        GRADES = "grades", "Grades"
+        PARTICIPATION = "participation", "Participation"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="import_jobs")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=import_upload_to)
+    params = models.JSONField(default=dict, blank=True, help_text="The kind's options (assignment, rule).")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    attempt = models.PositiveIntegerField(
+        default=0, help_text="Raised by each claim; a worker writes only its own."
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='The failure in the API\'s error shape: detail, code, fields by "line N".',
+    )
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="importjob_status_beat")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import into {self.course_id} ({self.status})"

@@ -42,3 +42,19 @@ def promote_from_waitlist(section_id: int) -> list[int]:
     from courses.services import waitlist
 
     return waitlist.waitlist_promote(section_id=section_id)
+
+
+@shared_task(**TASK_OPTIONS)
+def run_roster_import(job_id: int) -> str:
+    from courses.services import roster
+
+    return roster.roster_import_run(job_id=job_id)
+
+
+@shared_task(**TASK_OPTIONS)
+def reclaim_stale_import_jobs() -> int:
+    """Roster import jobs whose worker stopped beating are taken over (grading reclaims its own kinds)."""
+    from courses.models import ImportJob
+    from courses.services import jobs
+
+    return jobs.import_jobs_reclaim(kinds={ImportJob.Kind.ROSTER: run_roster_import})

@@ -3,7 +3,7 @@
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from courses import access as course_access
 from courses.api import AssignmentRef
+from courses.api_jobs import ImportJobOut, job_response
 from grading import access, selectors
 from grading.filters import GradeFilter, RegradeRequestFilter
 from grading.models import Grade, RegradeRequest
@@ -414,26 +415,21 @@ class GradeImportView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": GradeImportIn},
-        responses={
-            201: inline_serializer(
-                "GradeImportResult",
-                {"rows": serializers.IntegerField(), "scores_changed": serializers.IntegerField()},
-            ),
-            400: ERROR,
-            404: ERROR,
-        },
-        tags=["grades"],
+        responses={202: ImportJobOut, 400: ERROR, 404: ERROR, 413: ERROR},
+        tags=["grades", "imports"],
     )
     def post(self, request, course_id: int):
-        """Import per-question scores for one assignment (staff): all or nothing, row-level errors."""
+        """Import per-question scores for one assignment (staff): answers 202 with a job; when done its
+        `result` has rows and scores_changed. All or nothing: a failed job names each bad row by line."""
         data = validated(GradeImportIn, request.data)
         assignment = course_access.access_assignment_as_staff(request.user, data["assignment"])
         if assignment.course_id != course_id:
             raise ObjectNotFound("No such assignment in this course.")
-        result = imports.grade_import(
+        job = imports.grade_import_request(
             acting_user=request.user, assignment_id=assignment.id, data=data["file"].read()
         )
-        return Response(result, status=status.HTTP_201_CREATED)
+        job.refresh_from_db()
+        return job_response(job, status=status.HTTP_202_ACCEPTED)
 
 
 class ParticipationImportView(APIView):
@@ -441,28 +437,22 @@ class ParticipationImportView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ParticipationImportIn},
-        responses={
-            201: inline_serializer(
-                "ParticipationImportResult",
-                {"rows": serializers.IntegerField(), "qualified": serializers.IntegerField()},
-            ),
-            400: ERROR,
-            403: ERROR,
-            404: ERROR,
-        },
-        tags=["grades"],
+        responses={202: ImportJobOut, 400: ERROR, 403: ERROR, 404: ERROR, 413: ERROR},
+        tags=["grades", "imports"],
     )
     def post(self, request, assignment_id: int):
-        """Turn contribution counts into the participation bonus (instructors): top N, or a threshold."""
+        """Turn contribution counts into the participation bonus (instructors): top N, or a threshold.
+        Answers 202 with a job; when done its `result` has rows and qualified."""
         data = validated(ParticipationImportIn, request.data)
-        result = imports.participation_import(
+        job = imports.participation_import_request(
             acting_user=request.user,
             assignment_id=assignment_id,
             data=data["file"].read(),
             rule=data["rule"],
             value=data["value"],
         )
-        return Response(result, status=status.HTTP_201_CREATED)
+        job.refresh_from_db()
+        return job_response(job, status=status.HTTP_202_ACCEPTED)
 
 
 class TeamGradeIn(serializers.Serializer):

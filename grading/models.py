@@ -214,12 +214,17 @@ class GradeExport(models.Model):
     file = models.FileField(upload_to=export_upload_to, blank=True)
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Each claim raises `attempt`; a worker writes progress and the file only while the row still carries
+    # its attempt, and beats `heartbeat_at` each chunk: a job whose worker stops beating is taken over.
+    attempt = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="gradeexport_status_beat")]
 
     def __str__(self) -> str:
         return f"{self.get_format_display()} export of {self.course_id} ({self.status})"

@@ -3,17 +3,20 @@
 import csv
 import io
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from courses import access
-from courses.models import Enrolment, Section, User
+from courses.models import Course, Enrolment, ImportJob, Section, User
 from courses.services.audit import audit_record
-from courses.services.enrolments import enrolment_set
+from courses.services.jobs import import_job_create, import_job_run, progress_of
 from courses.services.waitlist import enrolled_user_ids, sections_lock, wrong_course_message
 from portal.errors import PortalError
 from portal.tasking import enqueue_on_commit
@@ -26,6 +29,9 @@ BASIS_ALIASES = {
     "passfail": "pass_fail",
     "letter": "credit",
 }
+# Rows per `IN (...)` query and per bulk write: well under SQLite's 32,766 variables, few round trips.
+BATCH = 2000
+PROGRESS_EVERY = 5000
 
 
 @dataclass(frozen=True)
@@ -74,10 +80,8 @@ def _length_problems(**values: str) -> list[str]:
     return problems
 
 
-def parse_roster(*, course, text: str) -> list[RosterRow]:
-    """Validate every row; raise one error listing each bad line, or return the rows."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+def _check_header(fieldnames) -> list[str]:
+    header = [h.strip().lower() for h in (fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise PortalError(
@@ -85,10 +89,19 @@ def parse_roster(*, course, text: str) -> list[RosterRow]:
             code="bad_header",
             fields={"file": f"Missing columns: {', '.join(missing)}."},
         )
-    reader.fieldnames = header
+    return header
+
+
+def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = None) -> list[RosterRow]:
+    """Validate every row; raise one error listing each bad line, or return the rows. `progress` is
+    called with the number of rows read so far, every PROGRESS_EVERY rows."""
+    reader = csv.DictReader(io.StringIO(text))
+    reader.fieldnames = _check_header(reader.fieldnames)
     sections = {s.code.replace(" ", "").upper(): s for s in course.sections.all()}
     rows, errors, seen = [], {}, {}
-    for raw in reader:
+    for count, raw in enumerate(reader, start=1):
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(count)
         line = reader.line_num  # the file's own line number: blank lines are skipped but still counted
         values = {k: (v or "").strip() for k, v in raw.items() if k}
         problems = []
@@ -140,12 +153,22 @@ def parse_roster(*, course, text: str) -> list[RosterRow]:
     return rows
 
 
+def _batches(values: Iterable, size: int = BATCH):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def _staff_accounts(usernames: list[str]) -> set[str]:
     """Accounts a roster must never touch: superusers, Django staff, and anyone with a staff role anywhere."""
-    staff = User.objects.filter(username__in=usernames).filter(
-        Q(is_superuser=True) | Q(is_staff=True) | Q(staff_roles__isnull=False)
-    )
-    return set(staff.values_list("username", flat=True))
+    staff: set[str] = set()
+    for batch in _batches(usernames):
+        staff.update(
+            User.objects.filter(username__in=batch)
+            .filter(Q(is_superuser=True) | Q(is_staff=True) | Q(staff_roles__isnull=False))
+            .values_list("username", flat=True)
+        )
+    return staff
 
 
 def _refuse_staff_rows(rows: list[RosterRow]) -> None:
@@ -239,47 +262,123 @@ def _kept_values(row: RosterRow, user: User) -> list[dict]:
     return kept
 
 
+def roster_import_request(*, acting_user, course_id: int, data: bytes) -> ImportJob:
+    """Start a roster import (instructors): what needs no parsing is refused at once (access, encoding,
+    the header); the rows are validated and applied by a job (`roster_import_run`)."""
+    course = access.access_course_as_instructor(acting_user, course_id)
+    text = decode_csv(data)
+    _check_header(next(csv.reader(io.StringIO(text[:65536])), []))
+    from courses.tasks import run_roster_import
+
+    return import_job_create(
+        acting_user=acting_user, course=course, kind=ImportJob.Kind.ROSTER, data=data, task=run_roster_import
+    )
+
+
+def roster_import_run(*, job_id: int) -> str:
+    """The job: parse and validate (progress 0-50 %), then apply every row in one transaction."""
+
+    def prepare(*, job, data, claim):
+        text = decode_csv(data)
+        total = max(text.count("\n") - 1, 1)
+        claim.beat(rows_total=total)
+
+        def progress(done: int) -> None:
+            claim.beat(rows_done=done, progress=progress_of(done, total, end=50))
+
+        return parse_roster(course=job.course, text=text, progress=progress)
+
+    def apply(*, job, data, prepared, claim):
+        return roster_apply(acting_user=job.requested_by, course=job.course, rows=prepared)
+
+    return import_job_run(job_id=job_id, prepare=prepare, apply=apply)
+
+
 @transaction.atomic
 def roster_import(*, acting_user, course_id: int, data: bytes) -> dict:
+    """The whole import at once, in the caller's process (scripts and the shell; the API uses the job)."""
     course = access.access_course_as_instructor(acting_user, course_id)
     rows = parse_roster(course=course, text=decode_csv(data))
+    return roster_apply(acting_user=acting_user, course=course, rows=rows)
+
+
+@transaction.atomic
+def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
+    """Apply validated rows, all or nothing, in bulk: a few queries per 2,000 rows, one audit row, one
+    deadline recompute for the course after commit."""
     _refuse_staff_rows(rows)
-    existing = {
-        u.username: u
-        for u in User.objects.select_for_update().filter(username__in=[r.username for r in rows])
-    }
+    existing: dict[str, User] = {}
+    for batch in _batches(r.username for r in rows):
+        existing.update((u.username, u) for u in User.objects.select_for_update().filter(username__in=batch))
     _refuse_overfull_sections(rows, existing)
-    created = updated = 0
+    now = timezone.now()
+    new_users: list[User] = []
+    sis_filled: list[User] = []
     kept: list[dict] = []
     for row in rows:
         user = existing.get(row.username)
         if user is None:
-            user = User(
-                username=row.username,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                email=row.email,
-                sis_id=row.sis_id,
+            # No usable password: the account holder signs in through the university, or asks.
+            new_users.append(
+                User(
+                    username=row.username,
+                    first_name=row.first_name,
+                    last_name=row.last_name,
+                    email=row.email,
+                    sis_id=row.sis_id,
+                    password=make_password(None),
+                    date_joined=now,
+                )
             )
-            user.set_unusable_password()  # the account holder signs in through the university, or asks
-            user.save()
-            created += 1
         else:
-            updated += 1
             kept += _kept_values(row, user)
             if row.sis_id and not user.sis_id:
                 user.sis_id = row.sis_id
-                user.save(update_fields=["sis_id"])
-        current = Enrolment.objects.filter(user=user, section__course=course).exclude(section=row.section)
-        current.update(status=Enrolment.Status.DROPPED)  # a section change moves the student
-        enrolment_set(
-            acting_user=acting_user,
-            user=user,
-            section=row.section,
-            status=row.status,
-            grading_basis=row.grading_basis,
-            recompute=False,
+                sis_filled.append(user)
+    User.objects.bulk_create(new_users, batch_size=BATCH)
+    User.objects.bulk_update(sis_filled, ["sis_id"], batch_size=BATCH)
+    user_ids = {u.username: u.id for u in [*existing.values(), *new_users]}
+
+    # Where each student of the file stands in this course now.
+    current: dict[tuple[int, int], tuple[int, str, str]] = {}
+    for batch in _batches(user_ids.values()):
+        for enrolment_id, user_id, section_id, status, basis in Enrolment.objects.filter(
+            section__course=course, user_id__in=batch
+        ).values_list("id", "user_id", "section_id", "status", "grading_basis"):
+            current[(user_id, section_id)] = (enrolment_id, status, basis)
+    target = {user_ids[r.username]: r.section.id for r in rows}
+    # A section change moves the student: their place in any other section of the course is dropped.
+    moved_out = [
+        enrolment_id
+        for (user_id, section_id), (enrolment_id, status, _) in current.items()
+        if section_id != target[user_id] and status != Enrolment.Status.DROPPED
+    ]
+    for batch in _batches(moved_out):
+        Enrolment.objects.filter(pk__in=batch).update(status=Enrolment.Status.DROPPED, updated_at=now)
+    upserts = []
+    for row in rows:
+        user_id = user_ids[row.username]
+        held = current.get((user_id, row.section.id))
+        if held is not None and held[1:] == (row.status, row.grading_basis):
+            continue
+        upserts.append(
+            Enrolment(
+                user_id=user_id,
+                section=row.section,
+                status=row.status,
+                grading_basis=row.grading_basis,
+                joined_at=now,  # kept by an existing enrolment (not among the updated fields)
+                updated_at=now,
+            )
         )
+    Enrolment.objects.bulk_create(
+        upserts,
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["user", "section"],
+        update_fields=["status", "grading_basis", "updated_at"],
+    )
+    created, updated = len(new_users), len(rows) - len(new_users)
     audit_record(
         actor=acting_user,
         course=course,
@@ -288,10 +387,12 @@ def roster_import(*, acting_user, course_id: int, data: bytes) -> dict:
         updated=updated,
         rows=len(rows),
         kept=len(kept),
+        enrolments_written=len(upserts),
+        moved_out=len(moved_out),
     )
     from courses.tasks import promote_from_waitlist, recompute_course_deadlines
 
     enqueue_on_commit(recompute_course_deadlines, course_id=course.id)
-    for section_id in {row.section.id for row in rows}:
+    for section_id in sorted({row.section.id for row in rows}):
         enqueue_on_commit(promote_from_waitlist, section_id=section_id)
     return {"rows": len(rows), "created": created, "updated": updated, "kept": kept}

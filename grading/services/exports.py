@@ -4,9 +4,11 @@ whatever the class size — reporting progress, then stores the file for downloa
 import io
 import logging
 import tempfile
+import time
 from datetime import datetime
 from itertools import islice
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +16,7 @@ from django.utils import timezone
 from courses import access
 from courses.models import Enrolment
 from courses.services.audit import audit_record
+from courses.services.jobs import Claim, JobLost, job_claim, jobs_stale
 from grading.models import GradeExport
 from grading.selectors import readiness_by_student
 from grading.totals import CourseScheme, StudentTotal, totals_for_students, two_places
@@ -63,32 +66,46 @@ def _chunks(iterable, size):
 
 
 def grade_export_run(*, export_id: int) -> str:
-    """Write the export. Safe to run again (a killed worker's job restarts from the beginning)."""
-    claimed = GradeExport.objects.filter(
-        pk=export_id, status__in=(GradeExport.Status.QUEUED, GradeExport.Status.RUNNING)
-    ).update(status=GradeExport.Status.RUNNING, started_at=timezone.now(), progress=0, rows_done=0)
+    """Write the export. Safe to run twice: the run claims the row (courses.services.jobs), so a duplicate
+    delivery does nothing, and a takeover of a dead worker's job restarts it cleanly from the first chunk;
+    the file is saved once, by the run that finishes."""
+    claim = job_claim(model=GradeExport, job_id=export_id)
     export = GradeExport.objects.select_related("course").get(pk=export_id)
-    if not claimed:
+    if claim is None:
         return export.status
     try:
-        _write(export)
+        _write(export, claim)
+    except JobLost:
+        logger.warning("Grade export %s attempt %s stopped: taken over", export_id, claim.attempt)
+        return "lost"
     except Exception as exc:  # the instructor sees the failure on the export; the log keeps the trace
         logger.exception("Grade export %s failed", export_id)
-        GradeExport.objects.filter(pk=export_id).update(
-            status=GradeExport.Status.FAILED,
-            error=f"The export failed ({type(exc).__name__}). Start it again; if it fails twice, tell the portal's administrators.",
-            finished_at=timezone.now(),
+        claim.fail(
+            error=f"The export failed ({type(exc).__name__}). Start it again; if it fails twice, tell the portal's administrators."
         )
         return GradeExport.Status.FAILED
     return GradeExport.Status.DONE
 
 
-def _write(export: GradeExport) -> None:
+def grade_exports_reclaim(*, now: datetime | None = None) -> list[int]:
+    """Re-enqueue the exports whose worker stopped beating (a killed worker); their runs take them over."""
+    from grading.tasks import run_grade_export
+
+    stale = jobs_stale(model=GradeExport, now=now)
+    for export_id in stale:
+        logger.warning("Grade export %s: its worker stopped beating; enqueueing a takeover", export_id)
+        enqueue_on_commit(run_grade_export, export_id=export_id)
+    return stale
+
+
+def _write(export: GradeExport, claim: Claim) -> None:
     course = export.course
     scheme = CourseScheme.load(course)
     students = _students(course)
     rows_total = students.count()
-    GradeExport.objects.filter(pk=export.pk).update(rows_total=rows_total)
+    claim.beat(rows_total=rows_total)
+    size = getattr(settings, "PORTAL_EXPORT_CHUNK_ROWS", CHUNK)
+    pause = getattr(settings, "PORTAL_EXPORT_CHUNK_DELAY_SECONDS", 0)
     writer_for = _canvas_rows if export.format == GradeExport.Format.CANVAS else _breakdown_rows
     with tempfile.TemporaryFile() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
@@ -96,20 +113,21 @@ def _write(export: GradeExport) -> None:
         header, per_chunk = writer_for(scheme)
         writer.writerows(header)
         done = 0
-        for chunk in _chunks(students.iterator(chunk_size=CHUNK), CHUNK):
+        for chunk in _chunks(students.iterator(chunk_size=size), size):
             writer.writerows(per_chunk(chunk))
             done += len(chunk)
-            GradeExport.objects.filter(pk=export.pk).update(
-                rows_done=done, progress=min(99, done * 100 // max(rows_total, 1))
-            )
+            claim.beat(rows_done=done, progress=done * 100 // max(rows_total, 1))  # JobLost if taken over
+            if pause:
+                time.sleep(pause)  # tests only: a job slow enough to kill its worker half-way
         text.flush()
         raw.seek(0)
+        claim.beat()  # still ours: only now is a file stored
         stamp = timezone.localtime(timezone.now(), course.zone).strftime("%Y%m%d-%H%M")
         export.file.save(f"grades-{export.format}-{stamp}.csv", File(raw), save=False)
         text.detach()
-    GradeExport.objects.filter(pk=export.pk).update(
-        file=export.file.name, status=GradeExport.Status.DONE, progress=100, finished_at=timezone.now()
-    )
+    if not claim.finish(file=export.file.name):
+        export.file.delete(save=False)  # taken over between the last beat and now: the other run's file wins
+        raise JobLost(f"grade export {export.pk} was taken over")
 
 
 def _canvas_rows(scheme: CourseScheme):

@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses import access as course_access
-from courses.models import Assignment, Enrolment, User
+from courses.models import Assignment, Enrolment, ImportJob, User
 from courses.services.audit import audit_record
+from courses.services.jobs import import_job_create, import_job_run
 from courses.services.roster import decode_csv
 from grading.models import Grade, GradeChange, Question
 from grading.scores import ScoreError, score_parse
@@ -172,6 +173,93 @@ def parse_grade_import(*, acting_user, assignment: Assignment, text: str) -> lis
     return parsed
 
 
+def grade_import_request(*, acting_user, assignment_id: int, data: bytes) -> ImportJob:
+    """Start a grade import (staff): access and the encoding are checked at once; a job parses,
+    validates and applies the rows (`grade_import_run`)."""
+    assignment = course_access.access_assignment_as_staff(acting_user, assignment_id)
+    decode_csv(data)
+    from grading.tasks import run_grade_import
+
+    return import_job_create(
+        acting_user=acting_user,
+        course=assignment.course,
+        kind=ImportJob.Kind.GRADES,
+        data=data,
+        task=run_grade_import,
+        params={"assignment": assignment.id, "assignment_code": assignment.code},
+    )
+
+
+def _line_count(data: bytes) -> int:
+    return max(data.count(b"\n") - 1, 1)
+
+
+def grade_import_run(*, job_id: int) -> str:
+    def apply(*, job, data, prepared, claim):
+        claim.beat(rows_total=_line_count(data))
+        return grade_import(acting_user=job.requested_by, assignment_id=job.params["assignment"], data=data)
+
+    return import_job_run(job_id=job_id, apply=apply)
+
+
+def _participation_columns(header: list[str]) -> tuple[str, str]:
+    lowered = {h.lower(): h for h in header}
+    id_column = next((lowered[c] for c in ("username", "email", "sid") if c in lowered), None)
+    count_column = next(
+        (lowered[c] for c in ("count", "contributions", "endorsed answers", "endorsed") if c in lowered), None
+    )
+    if not id_column or not count_column:
+        raise PortalError(
+            "The file needs a username (or email or SID) column and a count column.",
+            code="bad_header",
+            fields={"file": "Columns: username, count."},
+        )
+    return id_column, count_column
+
+
+def _participation_rule(rule: str, value: int) -> None:
+    if rule not in ("top_n", "threshold") or value < 1:
+        raise PortalError(
+            "Choose a rule: top_n (the N best contributors) or threshold (at least N contributions), with N ≥ 1.",
+            fields={"rule": "top_n or threshold.", "value": "A whole number ≥ 1."},
+        )
+
+
+def participation_import_request(
+    *, acting_user, assignment_id: int, data: bytes, rule: str, value: int
+) -> ImportJob:
+    """Start a participation import (instructors): access, the rule, the encoding and the header are
+    checked at once; a job validates the rows and applies them (`participation_import_run`)."""
+    assignment = course_access.access_assignment_as_instructor(acting_user, assignment_id)
+    _participation_rule(rule, value)
+    header, _ = _rows(decode_csv(data).split("\n", 1)[0])
+    _participation_columns(header)
+    from grading.tasks import run_participation_import
+
+    return import_job_create(
+        acting_user=acting_user,
+        course=assignment.course,
+        kind=ImportJob.Kind.PARTICIPATION,
+        data=data,
+        task=run_participation_import,
+        params={"assignment": assignment.id, "rule": rule, "value": value},
+    )
+
+
+def participation_import_run(*, job_id: int) -> str:
+    def apply(*, job, data, prepared, claim):
+        claim.beat(rows_total=_line_count(data))
+        return participation_import(
+            acting_user=job.requested_by,
+            assignment_id=job.params["assignment"],
+            data=data,
+            rule=job.params["rule"],
+            value=job.params["value"],
+        )
+
+    return import_job_run(job_id=job_id, apply=apply)
+
+
 @transaction.atomic
 def grade_import(*, acting_user, assignment_id: int, data: bytes, now: datetime | None = None) -> dict:
     """Import per-question scores for one assignment (staff). Scores go through the history."""
@@ -218,23 +306,9 @@ def participation_import(
     `value` contributors, or everyone with at least `value` contributions, get full points; others 0."""
     now = now or timezone.now()
     assignment = course_access.access_assignment_as_instructor(acting_user, assignment_id)
-    if rule not in ("top_n", "threshold") or value < 1:
-        raise PortalError(
-            "Choose a rule: top_n (the N best contributors) or threshold (at least N contributions), with N ≥ 1.",
-            fields={"rule": "top_n or threshold.", "value": "A whole number ≥ 1."},
-        )
+    _participation_rule(rule, value)
     header, rows = _rows(decode_csv(data))
-    lowered = {h.lower(): h for h in header}
-    id_column = next((lowered[c] for c in ("username", "email", "sid") if c in lowered), None)
-    count_column = next(
-        (lowered[c] for c in ("count", "contributions", "endorsed answers", "endorsed") if c in lowered), None
-    )
-    if not id_column or not count_column:
-        raise PortalError(
-            "The file needs a username (or email or SID) column and a count column.",
-            code="bad_header",
-            fields={"file": "Columns: username, count."},
-        )
+    id_column, count_column = _participation_columns(header)
     students = {
         key: u
         for u in course_access.staff_students(

@@ -189,7 +189,16 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-deadlines": {"task": "courses.tasks.reconcile_deadlines", "schedule": 300.0},
     "send-deadline-reminders": {"task": "courses.tasks.send_deadline_reminders", "schedule": 300.0},
     "release-scheduled-grades": {"task": "grading.tasks.release_scheduled_grades", "schedule": 60.0},
+    # Jobs whose worker stopped beating for PORTAL_JOB_STALE_SECONDS are re-enqueued and taken over.
+    "reclaim-stale-import-jobs": {"task": "courses.tasks.reclaim_stale_import_jobs", "schedule": 30.0},
+    "reclaim-stale-grading-jobs": {"task": "grading.tasks.reclaim_stale_jobs", "schedule": 30.0},
 }
+# A running job beats (heartbeat_at) after every chunk; one silent this long has lost its worker.
+PORTAL_JOB_STALE_SECONDS = int(os.environ.get("PORTAL_JOB_STALE_SECONDS", "60"))
+# Rows per export chunk (one heartbeat each), and a pause after each: tests slow an export down with it
+# so a worker can be killed half-way; leave it at 0 anywhere else.
+PORTAL_EXPORT_CHUNK_ROWS = int(os.environ.get("PORTAL_EXPORT_CHUNK_ROWS", "500"))
+PORTAL_EXPORT_CHUNK_DELAY_SECONDS = float(os.environ.get("PORTAL_EXPORT_CHUNK_DELAY_SECONDS", "0"))
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from courses.models import AuditEvent
 from grading.models import Grade, GradeChange, Question, QuestionScore
-from tests.exports.conftest import error_of
 from tests.factories import AssignmentFactory, eastern
 from tests.grading.factories import QuestionFactory
+from tests.importing import imported, job_error, post_import
 
 HEADER = [
     "Name",
@@ -75,10 +75,10 @@ def ps2(scheme):
 
 
 def post(api, user, course, assignment, content: bytes, name="ps2_scores.csv"):
-    return api.as_user(user).post(
+    return post_import(
+        api.as_user(user),
         reverse("api-grade-imports", args=[course.id]),
         {"assignment": assignment.id, "file": SimpleUploadedFile(name, content, "text/csv")},
-        format="multipart",
     )
 
 
@@ -113,8 +113,7 @@ def test_a_gradescope_export_imports_through_the_history(scheme, ps2, api):
     content = gradescope(GOOD)
     assert content.startswith(b"\xef\xbb\xbf") and b'="0901234"' in content and b",,\r\n" in content
     response = post(api, w.ta, scheme.course, ps2, content)
-    assert response.status_code == 201, response.content
-    assert response.json() == {"rows": 2, "scores_changed": 4}
+    assert imported(response) == {"rows": 2, "scores_changed": 4}
     assert scores_of(ps2) == EXPECTED
 
     changes = GradeChange.objects.filter(grade__assignment=ps2).select_related("grade__student", "question")
@@ -128,18 +127,17 @@ def test_a_gradescope_export_imports_through_the_history(scheme, ps2, api):
 def test_importing_the_same_file_again_changes_nothing(scheme, ps2, api):
     w = scheme.world
     content = gradescope(GOOD)
-    assert post(api, w.ta, scheme.course, ps2, content).status_code == 201
+    imported(post(api, w.ta, scheme.course, ps2, content))
     history = list(GradeChange.objects.values_list("id", flat=True))
     response = post(api, w.instructor, scheme.course, ps2, content)
-    assert response.status_code == 201, response.content
-    assert response.json() == {"rows": 2, "scores_changed": 0}
+    assert imported(response) == {"rows": 2, "scores_changed": 0}
     assert list(GradeChange.objects.values_list("id", flat=True)) == history
     assert scores_of(ps2) == EXPECTED
 
     # One corrected score: exactly one new history row, from the old value to the new one.
     fixed = [row("Ada Lovelace", "ug1", "24.0", "23.0"), *GOOD[1:]]
     response = post(api, w.ta, scheme.course, ps2, gradescope(fixed))
-    assert response.json() == {"rows": 2, "scores_changed": 1}
+    assert imported(response) == {"rows": 2, "scores_changed": 1}
     change = GradeChange.objects.exclude(id__in=history).get()
     assert (change.question.label, change.old_score, change.new_score, change.source) == (
         "Q1",
@@ -160,8 +158,7 @@ def test_a_semicolon_file_with_decimal_commas_imports_the_same(scheme, ps2, api)
     content = gradescope(rows, delimiter=";")
     assert b";22,5;23,0;" in content
     response = post(api, w.ta, scheme.course, ps2, content)
-    assert response.status_code == 201, response.content
-    assert response.json() == {"rows": 2, "scores_changed": 4}
+    assert imported(response) == {"rows": 2, "scores_changed": 4}
     assert scores_of(ps2) == EXPECTED
 
 
@@ -169,7 +166,7 @@ def test_students_are_found_by_email_when_the_sid_is_empty(scheme, ps2, api):
     w = scheme.world
     content = gradescope([row("Ada Lovelace", "ug1", "20", "21", sid="")])
     response = post(api, w.ta, scheme.course, ps2, content)
-    assert response.status_code == 201, response.content
+    imported(response)
     assert scores_of(ps2) == {("ug1", "Q1"): Decimal(20), ("ug1", "Q2"): Decimal(21)}
 
 
@@ -183,8 +180,7 @@ def test_a_malformed_import_names_every_bad_line_and_changes_nothing(scheme, ps2
         row("Ada Lovelace", "ug1", "1", "1"),  # line 6: ug1 again
     ]
     response = post(api, w.ta, scheme.course, ps2, gradescope(rows))
-    assert response.status_code == 400
-    body = error_of(response)
+    body = job_error(response)
     assert body["code"] == "invalid_rows"
     assert set(body["fields"]) == {"line 3", "line 4", "line 5", "line 6"}
     assert "0999999" in body["fields"]["line 3"]
@@ -198,7 +194,7 @@ def test_a_malformed_import_names_every_bad_line_and_changes_nothing(scheme, ps2
 
 def test_a_negative_score_is_refused(scheme, ps2, api):
     response = post(api, scheme.world.ta, scheme.course, ps2, gradescope([row("Ada", "ug1", "-1", "3")]))
-    assert error_of(response)["fields"].keys() == {"line 2"}
+    assert job_error(response)["fields"].keys() == {"line 2"}
     assert nothing_written()
 
 
@@ -207,8 +203,7 @@ def test_an_unknown_question_column_is_a_bad_header(scheme, ps2, api):
     header = [*HEADER, "3: Q3 (10.0 pts)"]
     content = gradescope([[*row("Ada Lovelace", "ug1", "20", "20"), "5"]], header=header)
     response = post(api, w.ta, scheme.course, ps2, content)
-    assert response.status_code == 400
-    body = error_of(response)
+    body = job_error(response)
     assert body["code"] == "bad_header"
     assert "Q3" in body["detail"]
     assert nothing_written()
@@ -219,7 +214,7 @@ def test_a_bad_header_leaves_even_an_ungraded_assignment_untouched(scheme, api):
     it without any."""
     ps3 = AssignmentFactory(course=scheme.course, code="PS3", category="problem_set")
     response = post(api, scheme.world.ta, scheme.course, ps3, gradescope([row("Ada", "ug1", "1", "2")]))
-    assert error_of(response)["code"] == "bad_header"
+    assert job_error(response)["code"] == "bad_header"
     assert not Question.objects.filter(assignment=ps3).exists()
     assert nothing_written()
 
@@ -227,7 +222,7 @@ def test_a_bad_header_leaves_even_an_ungraded_assignment_untouched(scheme, api):
 def test_a_file_without_a_student_column_is_a_bad_header(scheme, ps2, api):
     content = b"Name,1: Q1 (25.0 pts),2: Q2 (25.0 pts)\r\nAda,1,2\r\n"
     response = post(api, scheme.world.ta, scheme.course, ps2, content)
-    assert error_of(response)["code"] == "bad_header"
+    assert job_error(response)["code"] == "bad_header"
     assert nothing_written()
 
 
@@ -249,7 +244,7 @@ def test_scores_imported_after_the_release_are_released_at_once(scheme, ps2, api
     w = scheme.world
     response = api.as_user(w.instructor).post(reverse("api-release-grades", args=[ps2.id]), {}, format="json")
     assert response.status_code == 200, response.content
-    assert post(api, w.ta, scheme.course, ps2, gradescope(GOOD)).status_code == 201
+    imported(post(api, w.ta, scheme.course, ps2, gradescope(GOOD)))
     grade = Grade.objects.get(assignment=ps2, student=w.ug1)
     assert grade.released_at is not None
     assert (grade.regrade_deadline - grade.released_at).days == 7

@@ -12,6 +12,7 @@ from grading.models import Grade, GradeChange, QuestionScore
 from grading.totals import CourseScheme, totals_for_students, two_places
 from tests.exports.conftest import error_of
 from tests.factories import EnrolmentFactory, UserFactory
+from tests.importing import imported, job_error, post_import
 
 COUNTS = {"ug1": 12, "ug2": 7, "gr1": 7, "ug3": 3, "ug4": 0, "gr2": 1}
 
@@ -29,10 +30,10 @@ def csv_of(counts: dict[str, object], header="username,count") -> bytes:
 
 
 def post(api, user, assignment, content: bytes, rule: str, value):
-    return api.as_user(user).post(
+    return post_import(
+        api.as_user(user),
         reverse("api-participation-imports", args=[assignment.id]),
         {"file": SimpleUploadedFile("piazza.csv", content, "text/csv"), "rule": rule, "value": value},
-        format="multipart",
     )
 
 
@@ -57,8 +58,7 @@ def test_top_n_gives_full_points_to_the_best_and_ties_at_the_cutoff(people, api)
     """Top 2 of 12, 7, 7, 3, 1, 0: the second place is a tie at 7, so ug1, ug2 and gr1 qualify."""
     w, participation = people.world, people.participation
     response = post(api, w.instructor, participation, csv_of(COUNTS), "top_n", 2)
-    assert response.status_code == 201, response.content
-    assert response.json() == {"rows": 6, "qualified": 3}
+    assert imported(response) == {"rows": 6, "qualified": 3}
     assert points(participation) == {
         "ug1": Decimal(1),
         "ug2": Decimal(1),
@@ -78,8 +78,7 @@ def test_threshold_gives_full_points_from_the_threshold_up(people, api):
     w, participation = people.world, people.participation
     content = csv_of({f"{u}@example.edu": c for u, c in COUNTS.items()}, header="Email,Endorsed answers")
     response = post(api, w.instructor, participation, content, "threshold", 3)
-    assert response.status_code == 201, response.content
-    assert response.json() == {"rows": 6, "qualified": 4}
+    assert imported(response) == {"rows": 6, "qualified": 4}
     assert {u for u, p in points(participation).items() if p == 1} == {"ug1", "ug2", "gr1", "ug3"}
     assert {u for u, p in points(participation).items() if p == 0} == {"ug4", "gr2"}
 
@@ -88,7 +87,7 @@ def test_the_bonus_reaches_the_total_capped_at_one_percent(people, api):
     """Nothing else is graded, and every other window has closed without a submission (0 each): the
     total is the bonus alone — 1.00 for a qualifying student, 0.00 otherwise, never more than the 1 %."""
     w, participation = people.world, people.participation
-    assert post(api, w.instructor, participation, csv_of(COUNTS), "top_n", 1).status_code == 201
+    imported(post(api, w.instructor, participation, csv_of(COUNTS), "top_n", 1))
     figures = bonus_and_total(people.course)
     assert figures["ug1"] == (Decimal(1), Decimal("1.00"))
     for username in ("ug2", "gr1", "ug3", "ug4", "gr2"):
@@ -97,10 +96,10 @@ def test_the_bonus_reaches_the_total_capped_at_one_percent(people, api):
 
 def test_a_second_import_moves_points_through_the_history(people, api):
     w, participation = people.world, people.participation
-    assert post(api, w.instructor, participation, csv_of(COUNTS), "top_n", 2).status_code == 201
+    imported(post(api, w.instructor, participation, csv_of(COUNTS), "top_n", 2))
     before = GradeChange.objects.count()
     response = post(api, w.instructor, participation, csv_of(COUNTS), "top_n", 1)
-    assert response.json() == {"rows": 6, "qualified": 1}
+    assert imported(response) == {"rows": 6, "qualified": 1}
     moved = GradeChange.objects.order_by("id")[before:]
     assert sorted((c.grade.student.username, c.old_score, c.new_score) for c in moved) == [
         ("gr1", Decimal(1), Decimal(0)),
@@ -120,8 +119,7 @@ def test_bad_rows_name_each_line_and_change_nothing(people, api):
     w, participation = people.world, people.participation
     content = csv_of({"ug1": 12, "stranger": 4, "ug2": "many", "gr1": -2, "ug3": 3})
     response = post(api, w.instructor, participation, content, "top_n", 2)
-    assert response.status_code == 400
-    body = error_of(response)
+    body = job_error(response)
     assert body["code"] == "invalid_rows"
     assert set(body["fields"]) == {"line 3", "line 4", "line 5"}
     assert "stranger" in body["fields"]["line 3"]
@@ -154,7 +152,7 @@ def test_an_import_after_the_release_reaches_the_students_own_total(people, api,
         reverse("api-release-grades", args=[participation.id]), {}, format="json"
     )
     assert response.status_code == 200, response.content
-    assert post(api, w.instructor, participation, csv_of(COUNTS), "top_n", 1).status_code == 201
+    imported(post(api, w.instructor, participation, csv_of(COUNTS), "top_n", 1))
     grade = Grade.objects.get(assignment=participation, student=w.ug1)
     assert grade.released_at is not None and grade.regrade_deadline is not None
     client.force_login(w.ug1)

@@ -30,7 +30,18 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from courses.models import ApiToken, Assignment, Course, Enrolment, Extension, Section, StaffRole, Team, User
+from courses.models import (
+    ApiToken,
+    Assignment,
+    Course,
+    Enrolment,
+    Extension,
+    ImportJob,
+    Section,
+    StaffRole,
+    Team,
+    User,
+)
 from courses.services.accounts import api_token_create
 from courses.services.extensions import extension_grant
 from courses.services.teams import team_create, team_invite, team_request_solo
@@ -47,6 +58,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.grading.factories import QuestionFactory
+from tests.importing import imported, job_error, job_of, post_import
 
 PASSWORD = "pw-portal-test"  # tests.factories.UserFactory
 
@@ -165,7 +177,8 @@ EXPECTED = {
     ("api-enrolment-drop", "POST"):         row(D,   404, 404, 403, 404, 404, 200),
     ("api-gradescope-request", "POST"):     row(D,   200, 404, 404, 404, 404, 404),
     ("api-gradescope-grant", "POST"):       row(D,   404, 404, 200, 404, 404, 200),
-    ("api-roster-imports", "POST"):         row(D,   403, 403, 403, 403, 404, 201),
+    # Imports answer 202 with a job (the rows are checked by the job: see test_*_imports_* below).
+    ("api-roster-imports", "POST"):         row(D,   403, 403, 403, 403, 404, 202),
     # ---- teams
     # The owner already has a team: 400 already_in_team. Staff do not form teams.
     ("api-course-teams", "GET"):            row(D,   200, 200, 200, 200, 404, 200),
@@ -187,10 +200,13 @@ EXPECTED = {
     ("api-assignment-grades", "POST"):      row(D,   404, 404, 200, 404, 404, 200),
     ("api-release-grades", "POST"):         row(D,   403, 403, 403, 403, 404, 200),
     ("api-team-grades", "POST"):            row(D,   404, 404, 200, 404, 404, 200),
-    # The file's one row names the owner: for the TA of the other section that row is an error worded like
-    # an unknown student's (400 invalid_rows, nothing imported). See also test_imports_reach_only_*.
-    ("api-grade-imports", "POST"):          row(D,   404, 404, 201, 400, 404, 201),
-    ("api-participation-imports", "POST"):  row(D,   403, 403, 403, 403, 404, 201),
+    # The file's one row names the owner: for the TA of the other section the job fails on that row, worded
+    # like an unknown student's (invalid_rows, nothing imported). See test_grade_imports_reach_only_*.
+    ("api-grade-imports", "POST"):          row(D,   404, 404, 202, 202, 404, 202),
+    ("api-participation-imports", "POST"):  row(D,   403, 403, 403, 403, 404, 202),
+    # An import job is seen by whoever started it (here the instructor) and the course's instructors.
+    ("api-import-job", "GET"):              row(D,   404, 404, 404, 404, 404, 200),
+    ("api-import-job-errors", "GET"):       row(D,   404, 404, 404, 404, 404, 200),
     # ---- regrade requests
     ("api-regrades", "GET"):                row(D,   200, 200, 200, 200, 200, 200),
     ("api-regrades", "POST"):               row(D,   201, 404, 403, 404, 404, 403),
@@ -245,6 +261,7 @@ KWARG_OBJECTS = {
     "team_id": "team",
     "token": "calendar_token",
     "token_id": "api_token",
+    "job_id": "import_job",
 }
 # Per (route, method): another object where the default one cannot show the rule.
 KWARG_OVERRIDES = {
@@ -274,6 +291,7 @@ COURSE_KWARGS = {
     "export_id",
     "enrolment_id",
     "team_id",
+    "job_id",
 }
 
 
@@ -307,6 +325,7 @@ class Objects:
     owner_ids: dict[str, set[int]] = field(default_factory=dict)
     outside_section_ids: dict[str, set[int]] = field(default_factory=dict)
     api_token: ApiToken | None = None  # student_concerned\'s
+    import_job: ImportJob | None = None  # the instructor's failed roster import (it has row errors)
 
     @property
     def owner(self) -> User:
@@ -441,6 +460,15 @@ def objects(world, django_capture_on_commit_callbacks) -> Objects:
         inviting_team=inviting_team,
     )
     objects.api_token = api_token_create(user=w.ug1, name="laptop")[0]
+    objects.import_job = ImportJob.objects.create(
+        kind=ImportJob.Kind.ROSTER,
+        course=w.course,
+        requested_by=w.instructor,
+        file="imports/roster.csv",
+        status=ImportJob.Status.FAILED,
+        error={"detail": "Nothing was imported.", "code": "invalid_rows", "fields": {"line 2": "bad"}},
+        created_at=now,
+    )
     objects.owner_ids = {
         "tokens": {objects.api_token.id},
         "grades": set(Grade.objects.filter(student=w.ug1).values_list("id", flat=True)),
@@ -726,11 +754,11 @@ IMPORT_ROWS = "Username,Q3 (10.0 pts)\ngr1,9\nug1,8\n"  # gr1: CS 7643-A; ug1: C
 @pytest.mark.parametrize(
     ("role", "rows", "status", "changed"),
     [
-        (TA, IMPORT_ROWS, 201, {"gr1", "ug1"}),
-        (INSTRUCTOR, IMPORT_ROWS, 201, {"gr1", "ug1"}),
-        (TA_SECTION, IMPORT_ROWS, 400, set()),  # ug1's line is an error: all or nothing
-        (TA_SECTION, "Username,Q3 (10.0 pts)\ngr1,9\n", 201, {"gr1"}),
-        (TA_SECTION, "Username,Q3 (10.0 pts)\nug2,9\n", 400, set()),
+        (TA, IMPORT_ROWS, "done", {"gr1", "ug1"}),
+        (INSTRUCTOR, IMPORT_ROWS, "done", {"gr1", "ug1"}),
+        (TA_SECTION, IMPORT_ROWS, "failed", set()),  # ug1's line is an error: all or nothing
+        (TA_SECTION, "Username,Q3 (10.0 pts)\ngr1,9\n", "done", {"gr1"}),
+        (TA_SECTION, "Username,Q3 (10.0 pts)\nug2,9\n", "failed", set()),
         (TA_OTHER, IMPORT_ROWS, 404, set()),
         (OWNER, IMPORT_ROWS, 404, set()),
     ],
@@ -742,33 +770,38 @@ def test_grade_imports_reach_only_the_students_in_scope(objects, role, rows, sta
     before = dict(
         QuestionScore.objects.filter(question=question).values_list("grade__student__username", "score")
     )
-    response = _client(role, objects).post(
+    response = post_import(
+        _client(role, objects),
         reverse("api-grade-imports", args=[objects.course.id]),
         {"assignment": objects.ps0.id, "file": _csv("scores.csv", rows)},
-        format="multipart",
     )
-    assert response.status_code == status, response.content
+    if status == 404:
+        assert response.status_code == 404, response.content
+    else:
+        assert job_of(response)["status"] == status
     after = dict(
         QuestionScore.objects.filter(question=question).values_list("grade__student__username", "score")
     )
     assert {u for u in after if after[u] != before.get(u)} == changed
-    if status == 400:  # the line of the student out of reach, worded like an unknown student's
-        body = response.json()
+    if status == "failed":  # the line of the student out of reach, worded like an unknown student's
+        body = job_error(response)
         assert body["code"] == "invalid_rows"
         assert list(body["fields"]) == [f"line {rows.count(chr(10))}"]
         assert "no student of this course matches" in body["fields"][f"line {rows.count(chr(10))}"]
 
 
 @pytest.mark.parametrize(
-    ("role", "status"), [(INSTRUCTOR, 201), (TA, 403), (TA_SECTION, 403), (TA_OTHER, 404), (OWNER, 403)]
+    ("role", "status"), [(INSTRUCTOR, 202), (TA, 403), (TA_SECTION, 403), (TA_OTHER, 404), (OWNER, 403)]
 )
 def test_participation_imports_are_the_instructors(objects, role, status):
     before = Grade.objects.filter(assignment=objects.participation).count()
-    response = _client(role, objects).post(
+    response = post_import(
+        _client(role, objects),
         reverse("api-participation-imports", args=[objects.participation.id]),
         {"file": _csv("piazza.csv", "username,count\nug1,4\ngr1,1\n"), "rule": "top_n", "value": 1},
-        format="multipart",
     )
     assert response.status_code == status, response.content
+    if status == 202:
+        imported(response)
     created = Grade.objects.filter(assignment=objects.participation).count() - before
-    assert created == (2 if status == 201 else 0)
+    assert created == (2 if status == 202 else 0)

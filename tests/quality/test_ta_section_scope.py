@@ -21,6 +21,7 @@ from grading.models import Grade, GradeChange, QuestionScore
 from grading.services.grades import grade_enter, grades_release
 from tests.factories import EnrolmentFactory, StaffRoleFactory, UserFactory
 from tests.grading.factories import QuestionFactory
+from tests.importing import imported, job_error, post_import
 
 OUTSIDE = "Outerbridge"  # the surname of every student outside ta2's section: no response to ta2 shows it
 
@@ -93,13 +94,13 @@ def _score(grade: Grade, question) -> Decimal:
 
 
 def _import(api, user, scope, text: str):
-    return api.as_user(user).post(
+    return post_import(
+        api.as_user(user),
         reverse("api-grade-imports", args=[scope.world.course.id]),
         {
             "assignment": scope.ps0.id,
             "file": SimpleUploadedFile("scores.csv", text.encode(), content_type="text/csv"),
         },
-        format="multipart",
     )
 
 
@@ -108,12 +109,11 @@ def _import(api, user, scope, text: str):
 
 def test_a_grade_import_row_of_another_sections_student_is_a_row_error(api, scope):
     response = _import(api, scope.ta2, scope, "Username,Q1 (25.0 pts)\nug1,1\n")
-    assert response.status_code == 400, response.content
-    body = response.json()
+    body = job_error(response)
     assert body["code"] == "invalid_rows"
     assert set(body["fields"]) == {"line 2"}
     # The same words as for a student who does not exist: the row tells nothing about ug1.
-    unknown = _import(api, scope.ta2, scope, "Username,Q1 (25.0 pts)\nnobody,1\n").json()
+    unknown = job_error(_import(api, scope.ta2, scope, "Username,Q1 (25.0 pts)\nnobody,1\n"))
     assert body["fields"]["line 2"] == unknown["fields"]["line 2"].replace("nobody", "ug1")
     assert _score(scope.grades["ug1"], scope.q1) == Decimal(20)
     assert not GradeChange.objects.filter(changed_by=scope.ta2).exists()
@@ -121,27 +121,26 @@ def test_a_grade_import_row_of_another_sections_student_is_a_row_error(api, scop
 
 def test_a_grade_import_with_one_row_outside_the_section_changes_nothing(api, scope):
     response = _import(api, scope.ta2, scope, "Username,Q1 (25.0 pts)\ngr1,24\nug1,1\n")
-    assert response.status_code == 400, response.content
-    assert set(response.json()["fields"]) == {"line 3"}
+    assert set(job_error(response)["fields"]) == {"line 3"}
     assert _score(scope.grades["gr1"], scope.q1) == Decimal(20)
     assert _score(scope.grades["ug1"], scope.q1) == Decimal(20)
 
 
 def test_a_grade_import_of_the_tas_own_section_works(api, scope):
     response = _import(api, scope.ta2, scope, "Username,Q1 (25.0 pts)\ngr1,24\n")
-    assert response.status_code == 201, response.content
+    imported(response)
     assert _score(scope.grades["gr1"], scope.q1) == Decimal(24)
 
 
 def test_a_dropped_student_is_outside_the_tas_section_in_an_import(api, scope):
     response = _import(api, scope.ta2, scope, "Username,Q1 (25.0 pts)\nwait3,1\n")
-    assert response.status_code == 400, response.content
+    job_error(response)
     assert _score(scope.grades["wait3"], scope.q1) == Decimal(20)
 
 
 def test_a_course_wide_ta_imports_for_every_section(api, scope):
     response = _import(api, scope.world.ta, scope, "Username,Q1 (25.0 pts)\ngr1,24\nug1,23\nwait3,22\n")
-    assert response.status_code == 201, response.content
+    imported(response)
     assert _score(scope.grades["ug1"], scope.q1) == Decimal(23)
     assert _score(scope.grades["wait3"], scope.q1) == Decimal(22)
 

@@ -1,11 +1,13 @@
-"""POST /api/v1/courses/{id}/roster-imports/: the registrar's CSV, all or nothing, every bad row named
-by its line; IDs stay text; bad encodings and headers are refused; only instructors import."""
+"""POST /api/v1/courses/{id}/roster-imports/: the registrar's CSV, imported by a job (202), all or nothing,
+every bad row named on the job by its line; IDs stay text; bad encodings and headers are refused at once;
+only instructors import."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from courses.models import AuditEvent, Enrolment, User
+from tests.importing import imported, job_error, post_import
 from tests.waitlist.helpers import error_of
 
 HEADER = "username,name,email,section,status,grading_basis,sis_id"
@@ -22,9 +24,10 @@ def csv_bytes(*lines: str, bom: bool = False, encoding: str = "utf-8") -> bytes:
 
 
 def upload(api, user, course, data: bytes, name: str = "roster.csv"):
+    """POST the file; the answer is 202 with a job (which runs on commit), or an immediate 4xx."""
     url = reverse("api-roster-imports", args=[course.id])
     file = SimpleUploadedFile(name, data, content_type="text/csv")
-    return api.as_user(user).post(url, {"file": file}, format="multipart")
+    return post_import(api.as_user(user), url, {"file": file})
 
 
 def counts() -> tuple[int, int, int]:
@@ -45,8 +48,7 @@ def test_a_good_roster_creates_users_and_enrolments(world, api, bom):
 
     response = upload(api, world.instructor, world.course, csv_bytes(HEADER, *GOOD_ROWS, bom=bom))
 
-    assert response.status_code == 201, response.content
-    body = response.json()
+    body = imported(response)
     assert (body["rows"], body["created"], body["updated"]) == (3, 2, 1)
     assert User.objects.count() == users_before + 2
     ada = User.objects.get(username="newgrad")
@@ -73,26 +75,25 @@ def test_a_good_roster_creates_users_and_enrolments(world, api, bom):
 def test_the_header_column_name_bom_does_not_hide_the_username_column(world, api):
     """Excel's BOM sits in front of the first column's name; it must not make `username` missing."""
     response = upload(api, world.instructor, world.course, csv_bytes(HEADER, GOOD_ROWS[0], bom=True))
-    assert response.status_code == 201, response.content
+    imported(response)
 
 
 def test_ids_keep_their_leading_zeros(world, api):
     response = upload(api, world.instructor, world.course, csv_bytes(HEADER, *GOOD_ROWS))
 
-    assert response.status_code == 201, response.content
+    imported(response)
     assert User.objects.get(username="newgrad").sis_id == "0901234"
     assert User.objects.get(username="newug").sis_id == "0000042"
 
 
 def test_importing_the_same_roster_twice_changes_nothing_the_second_time(world, api):
     data = csv_bytes(HEADER, *GOOD_ROWS)
-    assert upload(api, world.instructor, world.course, data).status_code == 201
+    imported(upload(api, world.instructor, world.course, data))
     before = (counts(), state())
 
     response = upload(api, world.instructor, world.course, data)
 
-    assert response.status_code == 201, response.content
-    body = response.json()
+    body = imported(response)
     assert (body["rows"], body["created"], body["updated"]) == (3, 0, 3)
     assert (counts(), state()) == before
 
@@ -105,7 +106,7 @@ def test_the_sis_id_column_is_optional(world, api):
 
     response = upload(api, world.instructor, world.course, data)
 
-    assert response.status_code == 201, response.content
+    imported(response)
     assert User.objects.get(username="solo").sis_id == ""
 
 
@@ -128,7 +129,7 @@ MALFORMED = [
 def test_a_malformed_roster_imports_nothing_and_names_every_bad_line(world, api):
     before = (counts(), state())
 
-    body = error_of(upload(api, world.instructor, world.course, csv_bytes(*MALFORMED, bom=True)), 400)
+    body = job_error(upload(api, world.instructor, world.course, csv_bytes(*MALFORMED, bom=True)))
 
     assert (counts(), state()) == before
     assert not User.objects.filter(username__in=["fine1", "fine2"]).exists()
@@ -150,7 +151,7 @@ def test_line_numbers_match_the_file_even_with_blank_lines(world, api):
     """An editor's line numbers: a blank line in the middle still counts as a line."""
     data = csv_bytes(HEADER, GOOD_ROWS[0], "", "bad,Bad Row,nope,CS 4644,enrolled,credit,1")
 
-    body = error_of(upload(api, world.instructor, world.course, data), 400)
+    body = job_error(upload(api, world.instructor, world.course, data))
 
     assert set(body["fields"]) == {"line 4"}
 
@@ -158,7 +159,7 @@ def test_line_numbers_match_the_file_even_with_blank_lines(world, api):
 def test_a_row_with_several_problems_lists_them_all(world, api):
     data = csv_bytes(HEADER, "two problems,,nope,CS 4644,enrolled,credit,1")
 
-    body = error_of(upload(api, world.instructor, world.course, data), 400)
+    body = job_error(upload(api, world.instructor, world.course, data))
 
     reason = body["fields"]["line 2"]
     assert "username" in reason and "e-mail" in reason and "name is empty" in reason
@@ -167,7 +168,7 @@ def test_a_row_with_several_problems_lists_them_all(world, api):
 def test_a_bad_grading_basis_is_named(world, api):
     data = csv_bytes(HEADER, "x1,X One,x1@example.edu,CS 4644,enrolled,honours,1")
 
-    body = error_of(upload(api, world.instructor, world.course, data), 400)
+    body = job_error(upload(api, world.instructor, world.course, data))
 
     assert "honours" in body["fields"]["line 2"]
 
@@ -178,6 +179,7 @@ def test_non_utf8_bytes_are_refused_with_bad_encoding(world, api):
         HEADER, "jose,José Núñez,jose@example.edu,CS 4644,enrolled,credit,0900200", encoding="cp1252"
     )
 
+    # Refused at once (no job): it needs no parsing.
     body = error_of(upload(api, world.instructor, world.course, data), 400)
 
     assert body["code"] == "bad_encoding"
@@ -189,7 +191,7 @@ def test_non_utf8_bytes_are_refused_with_bad_encoding(world, api):
 def test_utf8_names_are_kept(world, api):
     data = csv_bytes(HEADER, "jose,José Núñez,jose@example.edu,CS 4644,enrolled,credit,0900200", bom=True)
 
-    assert upload(api, world.instructor, world.course, data).status_code == 201
+    imported(upload(api, world.instructor, world.course, data))
     assert User.objects.get(username="jose").get_full_name() == "José Núñez"
 
 
@@ -197,7 +199,7 @@ def test_a_missing_column_is_refused_with_bad_header(world, api):
     before = (counts(), state())
     data = csv_bytes("username,name,section,status,grading_basis", "x,X Y,CS 4644,enrolled,credit")
 
-    body = error_of(upload(api, world.instructor, world.course, data), 400)
+    body = error_of(upload(api, world.instructor, world.course, data), 400)  # at once, no job
 
     assert body["code"] == "bad_header"
     assert "email" in body["detail"]
@@ -207,7 +209,7 @@ def test_a_missing_column_is_refused_with_bad_header(world, api):
 
 def test_a_header_without_rows_is_refused(world, api):
     before = (counts(), state())
-    body = error_of(upload(api, world.instructor, world.course, csv_bytes(HEADER)), 400)
+    body = job_error(upload(api, world.instructor, world.course, csv_bytes(HEADER)))
     assert body["code"] == "empty"
     assert (counts(), state()) == before
 
