@@ -426,6 +426,41 @@ class ReminderSent(models.Model):
 class AuditEvent(models.Model):
     """Who did what to which object, when: written by services, never edited."""
 
+    class Action(models.TextChoices):
+        """Every action the services record; `audit_record` refuses any other."""
+
+        ASSIGNMENT_CREATE = "assignment.create", "Assignment created"
+        ASSIGNMENT_UPDATE = "assignment.update", "Assignment changed"
+        ENROLMENT_SET = "enrolment.set", "Enrolment set"
+        ENROLMENT_DROP = "enrolment.drop", "Student dropped"
+        EXTENSION_GRANT = "extension.grant", "Extension granted"
+        EXTENSION_CHANGE = "extension.change", "Extension changed"
+        EXTENSION_REVOKE = "extension.revoke", "Extension revoked"
+        GRADES_EXPORT = "grades.export", "Grades exported"
+        GRADES_IMPORT = "grades.import", "Grades imported"
+        GRADES_RELEASE = "grades.release", "Grades released"
+        GRADESCOPE_REQUEST = "gradescope.request", "Gradescope access requested"
+        GRADESCOPE_GRANT = "gradescope.grant", "Gradescope access granted"
+        PARTICIPATION_IMPORT = "participation.import", "Participation imported"
+        REGRADE_CREATE = "regrade.create", "Regrade requested"
+        REGRADE_CLAIM = "regrade.claim", "Regrade request claimed"
+        REGRADE_RESOLVE = "regrade.resolve", "Regrade request resolved"
+        REGRADE_WITHDRAW = "regrade.withdraw", "Regrade request withdrawn"
+        REGRADE_APPEAL = "regrade.appeal", "Regrade appealed"
+        ROSTER_IMPORT = "roster.import", "Roster imported"
+        SECTION_CAPACITY = "section.capacity", "Section capacity changed"
+        SIT_IN_REQUEST = "sit_in.request", "Sit-in requested"
+        SUBMISSION_CREATE = "submission.create", "Work submitted"
+        TEAM_CREATE = "team.create", "Team created"
+        TEAM_INVITE = "team.invite", "Team invitation"
+        TEAM_ACCEPT = "team.accept", "Team invitation accepted"
+        TEAM_DECLINE = "team.decline", "Team invitation declined"
+        TEAM_REQUEST_SOLO = "team.request_solo", "Solo project requested"
+        TEAM_APPROVE_SOLO = "team.approve_solo", "Solo project approved"
+        WAITLIST_JOIN = "waitlist.join", "Joined the waitlist"
+        WAITLIST_LEAVE = "waitlist.leave", "Left the waitlist"
+        WAITLIST_PROMOTE = "waitlist.promote", "Promoted from the waitlist"
+
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -140,7 +140,12 @@ def team_respond(*, acting_user, team_id: int, accept: bool, now: datetime | Non
     membership.state = State.ACCEPTED if accept else State.DECLINED
     membership.responded_at = now
     membership.save(update_fields=["state", "responded_at"])
-    audit_record(actor=acting_user, course=team.course, action=f"team.{membership.state}", target=team.name)
+    audit_record(
+        actor=acting_user,
+        course=team.course,
+        action="team.accept" if accept else "team.decline",
+        target=team.name,
+    )
     return membership
 
 
@@ -160,6 +165,7 @@ def team_request_solo(*, acting_user, team_id: int, reason: str) -> Team:
     team.solo_reason = reason.strip()
     team.solo_approved_by, team.solo_approved_at = None, None
     team.save(update_fields=["solo_reason", "solo_approved_by", "solo_approved_at"])
+    audit_record(actor=acting_user, course=team.course, action="team.request_solo", target=team.name)
     return team
 
 

@@ -250,6 +250,12 @@ def gradescope_request(*, acting_user, enrolment_id: int, now: datetime | None =
     if enrolment.gradescope_requested_at is None:
         enrolment.gradescope_requested_at = now or timezone.now()
         enrolment.save(update_fields=["gradescope_requested_at", "updated_at"])
+        audit_record(
+            actor=acting_user,
+            course=enrolment.section.course,
+            action="gradescope.request",
+            target=enrolment.section.code,
+        )
     return enrolment
 
 

@@ -110,7 +110,19 @@ def regrade_request_claim(*, acting_user, request_id: int, now: datetime | None 
         raise Conflict(f"This request is already {request.get_state_display().lower()}; reload the queue.")
     request.state, request.claimed_by, request.claimed_at = State.CLAIMED, acting_user, now
     request.save(update_fields=["state", "claimed_by", "claimed_at"])
+    _audit(acting_user, request, "regrade.claim")
     return request
+
+
+def _audit(actor, request: RegradeRequest, action: str) -> None:
+    grade = request.grade
+    audit_record(
+        actor=actor,
+        course=grade.assignment.course,
+        action=action,
+        target=f"{grade.assignment.code} {request.question.label}",
+        request_id=request.id,
+    )
 
 
 @transaction.atomic
@@ -207,6 +219,7 @@ def regrade_request_withdraw(*, acting_user, request_id: int) -> RegradeRequest:
         )
     request.state = State.WITHDRAWN
     request.save(update_fields=["state"])
+    _audit(acting_user, request, "regrade.withdraw")
     return request
 
 

@@ -96,8 +96,8 @@ def test_create_invite_accept_and_decline(scheme, people, api):
     assert set(AuditEvent.objects.filter(course=course).values_list("action", flat=True)) >= {
         "team.create",
         "team.invite",
-        "team.accepted",
-        "team.declined",
+        "team.accept",
+        "team.decline",
     }
 
 
@@ -299,3 +299,15 @@ def test_a_student_who_declined_can_be_invited_again(scheme, people, api):
     assert names(response.json()["invited"]) == ["gr1"]
     response = respond(api, people["gr1"], team_id, True)
     assert names(response.json()["members"]) == ["gr1", "ug1"]
+
+
+def test_a_solo_project_request_is_audited(scheme, people, api):
+    from courses.models import AuditEvent
+
+    team_id = make_team(api, scheme.course, people["ug1"], "Just me")
+    response = api.as_user(people["ug1"]).post(
+        reverse("api-team-solo", args=[team_id]), {"reason": LONG_REASON}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    event = AuditEvent.objects.get(action="team.request_solo")
+    assert (event.actor, event.course, event.target) == (people["ug1"], scheme.course, "Just me")

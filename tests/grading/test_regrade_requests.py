@@ -421,3 +421,16 @@ def test_only_a_resolved_request_of_ones_own_can_be_appealed(graded, api, open_r
     assert appeal(api, world.ta, open_request.id, RELEASED_AT + 3 * DAY).status_code == 404
     assert state()[1:] == before[1:]
     assert RegradeRequest.objects.count() == 1
+
+
+def test_claiming_and_withdrawing_are_audited(graded, api, open_request, world):
+    from courses.models import AuditEvent
+
+    with at(RELEASED_AT + DAY):
+        assert act(api, world.ta, open_request.id, "claim").status_code == 200
+        second = create(api, world.ug2, graded.grade("ug2"), graded.q1).json()
+        assert act(api, world.ug2, second["id"], "withdraw").status_code == 200
+    claim = AuditEvent.objects.get(action="regrade.claim")
+    assert (claim.actor, claim.course, claim.data["request_id"]) == (world.ta, world.course, open_request.id)
+    withdraw = AuditEvent.objects.get(action="regrade.withdraw")
+    assert (withdraw.actor, withdraw.data["request_id"]) == (world.ug2, second["id"])

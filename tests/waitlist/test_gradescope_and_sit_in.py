@@ -200,3 +200,12 @@ def test_sitting_in_on_an_unknown_section_is_not_found(full, api):
     error_of(
         api.as_user(UserFactory(username="visitor")).post(reverse("api-section-sit-in", args=[987654])), 404
     )
+
+
+def test_a_gradescope_request_is_audited_once(full, api, waiting):
+    from courses.models import AuditEvent
+
+    url = reverse("api-gradescope-request", args=[waiting.id])
+    for _ in range(2):
+        assert api.as_user(waiting.user).post(url).status_code == 200
+    assert AuditEvent.objects.filter(action="gradescope.request", actor=waiting.user).count() == 1
