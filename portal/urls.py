@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal.auth import LoginForm
+from portal.health import healthz
 from portal.token_api import TokenDetailView, TokensView, TokenView
 
 api_v1 = [
@@ -15,6 +16,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

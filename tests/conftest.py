@@ -149,6 +149,8 @@ def celery_worker_process(transactional_db, settings):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "DATABASE_CONN_MAX_AGE": "0",
         "REDIS_URL": redis_url,
+        # The worker's own sweep would publish to its default queue, not this test's queue.
+        "PORTAL_OUTBOX_WORKER_SWEEP_SECONDS": "0",
     }
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
     proc = subprocess.Popen(

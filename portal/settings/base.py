@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "portal",  # the task outbox and process heartbeats (portal.models)
     "courses",
     "grading",
 ]
@@ -134,11 +135,11 @@ AXES_LOCKOUT_CALLABLE = "portal.auth.lockout_response"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True  # no write on each successful sign-in
 AXES_VERBOSE = False  # no banner on every manage.py command; lockouts are still logged
-# Redis when there is one (shared by every web process, nothing written to the database); otherwise the
-# database, which every process shares too (a local-memory cache would count per process).
-AXES_HANDLER = "axes.handlers.{}".format(
-    "cache.AxesCacheHandler" if os.environ.get("REDIS_URL") else "database.AxesDatabaseHandler"
-)
+# The database, which every process shares, and which stays up when Redis does not: failures counted in
+# the cache were lost (or answered 500) while Redis was down, and the lockout with them (issue 12).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Sessions in the database (Django's default, said here because it matters): sign-in must not need Redis.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # API tokens (courses.ApiToken) expire this many days after they are issued.
 PORTAL_TOKEN_LIFETIME_DAYS = int(os.environ.get("PORTAL_TOKEN_LIFETIME_DAYS", "30"))
 LOGIN_URL = "login"
@@ -182,6 +183,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# A broker that does not answer fails a publish in seconds, not the OS's TCP timeout: the web process's
+# post-commit hand-over must not hold a request (the task waits in the outbox, portal.outbox).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+# The worker also sweeps the outbox this often (0: only `manage.py outbox_relay` does).
+PORTAL_OUTBOX_WORKER_SWEEP_SECONDS = int(os.environ.get("PORTAL_OUTBOX_WORKER_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "close-passed-windows": {"task": "courses.tasks.close_passed_windows", "schedule": 60.0},
     # Stored deadlines are a cache (reads recompute stale rows on the spot); this repairs the drift a lost
@@ -200,8 +206,20 @@ PORTAL_JOB_STALE_SECONDS = int(os.environ.get("PORTAL_JOB_STALE_SECONDS", "60"))
 PORTAL_EXPORT_CHUNK_ROWS = int(os.environ.get("PORTAL_EXPORT_CHUNK_ROWS", "500"))
 PORTAL_EXPORT_CHUNK_DELAY_SECONDS = float(os.environ.get("PORTAL_EXPORT_CHUNK_DELAY_SECONDS", "0"))
 
+
+def redis_caches(url: str) -> dict:
+    """Redis that degrades to local memory (with a warning) while unreachable, rather than answering 500."""
+    return {
+        "default": {
+            "BACKEND": "portal.cache.ResilientRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
+
+
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = redis_caches(REDIS_URL)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

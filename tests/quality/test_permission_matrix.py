@@ -66,6 +66,7 @@ PASSWORD = "pw-portal-test"  # tests.factories.UserFactory
 
 SKIPPED_PREFIXES = ("admin/", "accounts/", "static/", "media/", "api/schema/", "api/docs/")
 PAGE_URLCONFS = ("courses.urls", "grading.urls")
+ROOT_PAGES = ("healthz",)  # routes of portal.urls itself that the matrix covers
 HANDLERS = ("get", "post", "put", "patch", "delete")
 KWARG = re.compile(r"<(?:\w+:)?(\w+)>")
 
@@ -103,7 +104,7 @@ def discover_routes() -> list[Route]:
             continue
         if route.startswith("api/v1/"):
             kind = "api"
-        elif urlconf in PAGE_URLCONFS:
+        elif urlconf in PAGE_URLCONFS or route in ROOT_PAGES:
             kind = "page"
         else:
             continue
@@ -235,11 +236,12 @@ EXPECTED = {
     ("grade-grid", "GET"):                  row(L,   404, 404, 200, 200, 404, 200),
     ("regrade-queue", "GET"):               row(L,   404, 404, 200, 200, 200, 200),  # their own course's queue
     ("grade-exports", "GET"):               row(L,   404, 404, 404, 404, 404, 200),
+    ("healthz", "GET"):                     row(200, 200, 200, 200, 200, 200, 200),  # public: components' health, no user data
 }
 # fmt: on
 
 # Routes that answer every role the same way by design: public, or about the caller only.
-PUBLIC = {("api-token", "POST"), ("calendar-feed", "GET")}
+PUBLIC = {("api-token", "POST"), ("calendar-feed", "GET"), ("healthz", "GET")}
 # Section actions open to anyone signed in (joining a waitlist, asking to sit in): a TA of another course
 # may use them like any other person.
 OPEN_SECTION_ACTIONS = {
