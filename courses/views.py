@@ -11,6 +11,7 @@ from icalendar import Calendar, Event
 
 from courses import access, selectors
 from courses.models import Course
+from courses.readiness import readiness_by_student
 from portal.pages import or_404
 from portal.zones import is_ambiguous
 
@@ -149,8 +150,6 @@ def _event(row, kind: str, summary: str, at: datetime, stamp: datetime) -> Event
 @login_required
 def join(request):
     """Sections a student can ask to join, their place on waitlists, Gradescope access and sitting in."""
-    from grading.selectors import readiness_by_student
-
     enrolments = selectors.enrolments_for_user(request.user)
     mine = {e.section_id: e for e in enrolments}
     standings = {e.section_id: selectors.waitlist_standing(e) for e in enrolments}
@@ -183,8 +182,6 @@ def join(request):
 
 @login_required
 def roster(request, course_id: int):
-    from grading.selectors import readiness_by_student
-
     course = or_404(access.access_course_as_staff, request.user, course_id)
     data = selectors.roster_for_course(course, user=request.user)
     readiness = readiness_by_student(
