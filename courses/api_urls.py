@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import api, api_jobs, api_teams, api_waitlist
+from courses import api, api_assignments, api_extensions, api_jobs, api_teams, api_waitlist
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
@@ -11,22 +11,26 @@ urlpatterns = [
     path("courses/<int:course_id>/sections/", api.SectionListView.as_view(), name="api-course-sections"),
     path(
         "courses/<int:course_id>/assignments/",
-        api.AssignmentListView.as_view(),
+        api_assignments.AssignmentListView.as_view(),
         name="api-course-assignments",
     ),
     path("sections/<int:section_id>/", api.SectionDetailView.as_view(), name="api-section"),
-    path("assignments/<int:assignment_id>/", api.AssignmentDetailView.as_view(), name="api-assignment"),
+    path(
+        "assignments/<int:assignment_id>/",
+        api_assignments.AssignmentDetailView.as_view(),
+        name="api-assignment",
+    ),
     path(
         "assignments/<int:assignment_id>/submissions/",
-        api.SubmissionCreateView.as_view(),
+        api_assignments.SubmissionCreateView.as_view(),
         name="api-assignment-submissions",
     ),
     path(
         "assignments/<int:assignment_id>/submission-overview/",
-        api.SubmissionOverviewView.as_view(),
+        api_assignments.SubmissionOverviewView.as_view(),
         name="api-assignment-overview",
     ),
-    path("extensions/", api.ExtensionListView.as_view(), name="api-extensions"),
+    path("extensions/", api_extensions.ExtensionListView.as_view(), name="api-extensions"),
     path(
         "sections/<int:section_id>/waitlist/",
         api_waitlist.WaitlistView.as_view(),

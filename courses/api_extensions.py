@@ -1,0 +1,76 @@
+"""REST endpoints for extensions granted on the Dean of Students' confirmation."""
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from courses import access
+from courses.models import Extension
+from courses.services import extensions
+from portal.api import ERROR, InCourseZone, InstantField, InstantModelSerializer, plausible_time, validated
+from portal.errors import PortalError
+
+# ---- extensions -------------------------------------------------------------------
+
+
+class ExtensionIn(serializers.Serializer):
+    student = serializers.CharField(max_length=150, help_text="The student's username.")
+    assignment = serializers.IntegerField()
+    due_at = InstantField(validators=[plausible_time])
+    dean_reference = serializers.CharField(max_length=120)
+
+
+class ExtensionOut(InCourseZone, InstantModelSerializer):
+    student = serializers.CharField(source="student.username")
+    granted_by = serializers.CharField(source="granted_by.username")
+
+    def course_of(self, instance):
+        return instance.assignment.course
+
+    class Meta:
+        model = Extension
+        fields = ["id", "student", "assignment", "due_at", "dean_reference", "granted_by", "granted_at"]
+
+
+class ExtensionListView(APIView):
+    @extend_schema(responses={200: ExtensionOut(many=True)}, tags=["extensions"])
+    def get(self, request):
+        """Instructors: the extensions of their courses. Students: their own."""
+        qs = Extension.objects.filter(
+            assignment__course__in=access.staff_courses(request.user, role="instructor")
+        ) | Extension.objects.filter(student=request.user)
+        qs = qs.select_related("student", "granted_by", "assignment__course").order_by(
+            "assignment_id", "student__username"
+        )
+        return Response(ExtensionOut(qs, many=True).data)
+
+    @extend_schema(
+        request=ExtensionIn,
+        responses={201: ExtensionOut, 400: ERROR, 403: ERROR, 404: ERROR},
+        tags=["extensions"],
+    )
+    def post(self, request):
+        """Grant an extension on the Dean of Students' confirmation (instructors). No medical details.
+        A naive `due_at` is read in the course's time zone."""
+        data = validated(
+            ExtensionIn,
+            request.data,
+            zone=_course_zone_of_assignment(request.user, request.data.get("assignment")),
+        )
+        extension = extensions.extension_grant(
+            acting_user=request.user,
+            student_username=data["student"],
+            assignment_id=data["assignment"],
+            due_at=data["due_at"],
+            dean_reference=data["dean_reference"],
+        )
+        return Response(ExtensionOut(extension).data, status=status.HTTP_201_CREATED)
+
+
+def _course_zone_of_assignment(user, assignment_id):
+    try:
+        return access.access_assignment(user, int(assignment_id)).course.zone
+    except (PortalError, TypeError, ValueError):
+        return timezone.get_current_timezone()  # the serializer reports the bad id
