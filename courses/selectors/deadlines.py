@@ -1,0 +1,222 @@
+"""Reads of deadlines: a student's effective deadlines (from the stored cache, or from the rules when a
+row is stale or missing) and the staff's submission overview."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import (
+    F,
+    Sum,
+)
+from django.utils import timezone
+
+from courses import access
+from courses.models import (
+    Assignment,
+    Course,
+    EffectiveDeadline,
+    Enrolment,
+    Extension,
+)
+from courses.services.windows import (
+    Policy,
+    Window,
+    deadline_evaluate,
+    deadline_inputs_key,
+    late_days_left,
+    status_for,
+)
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    assignment: Assignment
+    course: Course
+    due_at: datetime
+    grace_ends_at: datetime | None
+    closes_at: datetime
+    extension_due_at: datetime | None
+    submitted_at: datetime | None
+    status: str
+    outcome: str
+    late_days_used: int
+    accepting: bool  # the window is still open for a (re)submission
+
+
+def deadlines_for_student(
+    user, *, now: datetime | None = None, course_id: int | None = None
+) -> list[DeadlineRow]:
+    """One row per assignment with a due time in each of the student's courses, from the stored
+    effective deadlines. The stored rows are a cache: a row not yet stored, or stored from inputs that have
+    changed since (its `inputs_key` differs: the recompute task has not run yet), is computed from the rules
+    on the spot, so the student always sees the window of today's due time, policy and extension.
+
+    Four queries, whatever the number of assignments or students.
+    """
+    now = now or timezone.now()
+    course_ids = {
+        e.section.course_id: e.section.course
+        for e in Enrolment.objects.filter(user=user, status__in=Enrolment.ACTIVE).select_related(
+            "section__course"
+        )
+    }
+    if course_id is not None:
+        course_ids = {k: v for k, v in course_ids.items() if k == course_id}
+    assignments = list(
+        Assignment.objects.filter(course_id__in=course_ids, due_at__isnull=False).order_by("due_at", "code")
+    )
+    stored = {
+        row.assignment_id: row
+        for row in EffectiveDeadline.objects.filter(
+            student=user, assignment__course_id__in=course_ids
+        ).annotate(course_ref=F("assignment__course_id"))
+    }
+    late_days_spent: dict[int, int] = defaultdict(int)
+    for row in stored.values():
+        late_days_spent[row.course_ref] += row.late_days_used
+    extensions = dict(
+        Extension.objects.filter(student=user, assignment__course_id__in=course_ids).values_list(
+            "assignment_id", "due_at"
+        )
+    )
+    policies = {course_id: Policy.of(course) for course_id, course in course_ids.items()}
+    rows = []
+    for assignment in assignments:
+        course = course_ids[assignment.course_id]
+        policy = policies[course.id]
+        row = stored.get(assignment.id)
+        extension_due_at = extensions.get(assignment.id)
+        current_key = deadline_inputs_key(
+            policy=policy,
+            due_at=assignment.due_at,
+            grace_allowed=assignment.grace_allowed,
+            extension_due_at=extension_due_at,
+        )
+        if row is not None and row.inputs_key == current_key:
+            window = Window(row.due_at, row.grace_ends_at, row.closes_at, row.extension_due_at)
+            submitted_at, outcome, late_days = row.last_submitted_at, row.outcome, row.late_days_used
+        else:
+            # Missing or stale: the rules decide, with the late days spent elsewhere as stored today.
+            spent_elsewhere = late_days_spent[course.id] - (row.late_days_used if row is not None else 0)
+            submitted_at = row.last_submitted_at if row is not None else None
+            evaluation = deadline_evaluate(
+                policy=policy,
+                due_at=assignment.due_at,
+                grace_allowed=assignment.grace_allowed,
+                extension_due_at=extension_due_at,
+                late_days_available=late_days_left(course.late_day_bank, spent_elsewhere),
+                submitted_at=submitted_at,
+                closed_at=row.closed_at if row is not None else None,
+                now=now,
+            )
+            window, outcome, late_days = evaluation.window, evaluation.outcome, evaluation.late_days_used
+        rows.append(
+            DeadlineRow(
+                assignment=assignment,
+                course=course,
+                due_at=window.due_at,
+                grace_ends_at=window.grace_ends_at,
+                closes_at=window.closes_at,
+                extension_due_at=window.extension_due_at,
+                submitted_at=submitted_at,
+                status=status_for(
+                    window=window, submitted_at=submitted_at, now=now, policy_kind=course.late_policy
+                ),
+                outcome=outcome,
+                late_days_used=late_days,
+                accepting=now <= window.closes_at and assignment.accepts_submissions,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class SubmissionOverview:
+    assignment: Assignment
+    on_time: list[EffectiveDeadline]
+    in_grace: list[EffectiveDeadline]
+    not_yet: list[EffectiveDeadline]
+    missing: list[EffectiveDeadline]
+    extensions: list[Extension]
+
+
+def submission_overview(assignment: Assignment, *, user, now: datetime | None = None) -> SubmissionOverview:
+    """Who submitted on time, in grace, not yet (or missed it), and who has an extension: of the students
+    `user` may act on (courses.access: a TA limited to sections sees those sections' active students)."""
+    now = now or timezone.now()
+    rows = list(
+        EffectiveDeadline.objects.filter(assignment=assignment)
+        .filter(access.staff_students_q(user))
+        .select_related("student")
+        .order_by("student__last_name", "student__first_name", "student__username")
+    )
+    extensions = list(
+        Extension.objects.filter(assignment=assignment, student_id__in=[r.student_id for r in rows])
+        .select_related("student", "granted_by")
+        .order_by("student__username")
+    )
+    _refresh_stale_rows(assignment, rows, {e.student_id: e.due_at for e in extensions}, now)
+    Outcome = EffectiveDeadline.Outcome
+    on_time, in_grace, not_yet, missing = [], [], [], []
+    for row in rows:
+        if row.last_submitted_at is None:
+            (missing if row.closes_at < now else not_yet).append(row)
+        elif row.outcome == Outcome.SUBMITTED:
+            on_time.append(row)
+        elif row.outcome == Outcome.MISSING:
+            missing.append(row)
+        else:
+            in_grace.append(row)
+    return SubmissionOverview(assignment, on_time, in_grace, not_yet, missing, extensions)
+
+
+def _refresh_stale_rows(assignment: Assignment, rows: list[EffectiveDeadline], extensions: dict, now) -> None:
+    """Rows stored from inputs that changed since (the recompute has not run yet) get, in memory only, the
+    window and outcome the rules give today; fresh rows cost nothing more."""
+    course = assignment.course
+    policy = Policy.of(course)
+
+    def key(extension_due_at):
+        return deadline_inputs_key(
+            policy=policy,
+            due_at=assignment.due_at,
+            grace_allowed=assignment.grace_allowed,
+            extension_due_at=extension_due_at,
+        )
+
+    shared_key = key(None)
+    stale = [
+        r
+        for r in rows
+        if r.inputs_key != (key(extensions[r.student_id]) if r.student_id in extensions else shared_key)
+    ]
+    if not stale or assignment.due_at is None:
+        return
+    spent: dict[int, int] = {}
+    if policy.kind == Course.LatePolicy.LATE_DAYS:
+        spent = dict(
+            EffectiveDeadline.objects.filter(
+                assignment__course_id=course.id, student_id__in=[r.student_id for r in stale]
+            )
+            .exclude(assignment=assignment)
+            .values("student_id")
+            .annotate(spent=Sum("late_days_used"))
+            .values_list("student_id", "spent")
+        )
+    for row in stale:
+        evaluation = deadline_evaluate(
+            policy=policy,
+            due_at=assignment.due_at,
+            grace_allowed=assignment.grace_allowed,
+            extension_due_at=extensions.get(row.student_id),
+            late_days_available=late_days_left(course.late_day_bank, spent.get(row.student_id, 0)),
+            submitted_at=row.last_submitted_at,
+            closed_at=row.closed_at,
+            now=now,
+        )
+        window = evaluation.window
+        row.due_at, row.grace_ends_at, row.closes_at = window.due_at, window.grace_ends_at, window.closes_at
+        row.extension_due_at = window.extension_due_at
+        row.late_days_used, row.penalty_percent = evaluation.late_days_used, evaluation.penalty_percent
+        row.outcome, row.closed_at = evaluation.outcome, evaluation.closed_at
