@@ -5,7 +5,7 @@ import io
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,7 +40,8 @@ class ImportJobOut(serializers.Serializer):
     status_url = serializers.SerializerMethodField()
     errors_csv_url = serializers.SerializerMethodField()
 
-    def get_error(self, job) -> ImportErrorOut | None:
+    @extend_schema_field(ImportErrorOut(allow_null=True))
+    def get_error(self, job):
         return job.error or None
 
     def get_status_url(self, job) -> str:

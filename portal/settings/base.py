@@ -185,7 +185,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 # A broker that does not answer fails a publish in seconds, not the OS's TCP timeout: the web process's
 # post-commit hand-over must not hold a request (the task waits in the outbox, portal.outbox).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+# visibility_timeout: how long Redis waits for a task's acknowledgement before handing it to another
+# worker (tasks are acknowledged late, so a killed worker's task is redelivered after this). Jobs (imports,
+# exports) do not rely on it: their heartbeat is taken over within PORTAL_JOB_STALE_SECONDS by the
+# reclaim beat tasks. It must stay longer than the longest task (a 50,000-student export runs minutes), or
+# a running task would be delivered twice (harmless for a job, whose claim refuses a second run, but
+# wasteful); 30 minutes still reruns a killed worker's deadline recompute or promotion the same hour,
+# instead of Redis's default of one hour. A task with an ETA or countdown beyond it is redelivered early.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "visibility_timeout": 30 * 60}
 # The worker also sweeps the outbox this often (0: only `manage.py outbox_relay` does).
 PORTAL_OUTBOX_WORKER_SWEEP_SECONDS = int(os.environ.get("PORTAL_OUTBOX_WORKER_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {

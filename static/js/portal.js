@@ -89,6 +89,92 @@
     return JSON.stringify(body);
   }
 
+  // An import job: a progress bar while it runs, then the counts (and kept values), or the row errors
+  // with a link to download them as CSV.
+  function followJob(form, job) {
+    const ok = form.querySelector("[data-success]");
+    form.querySelectorAll("[data-errors]").forEach(function (box) { box.hidden = true; });
+    let bar = form.querySelector("progress[data-job-progress]");
+    if (!bar) {
+      bar = document.createElement("progress");
+      bar.max = 100;
+      bar.dataset.jobProgress = "";
+      bar.setAttribute("aria-label", "Import progress");
+      form.appendChild(bar);
+    }
+    function show(current) {
+      bar.hidden = false;
+      bar.value = current.progress;
+      if (ok) {
+        ok.hidden = false;
+        ok.textContent = "Importing… " + current.progress + "%" +
+          (current.rows_total ? " (" + current.rows_done + " of about " + current.rows_total + " rows)" : "");
+      }
+    }
+    function finish(done) {
+      bar.hidden = true;
+      if (done.status === "failed") {
+        if (ok) ok.hidden = true;
+        showErrors(form, done.error || { detail: "The import failed. Nothing was imported." });
+        const box = form.querySelector("[data-errors]");
+        if (box && done.errors_csv_url) {
+          const link = document.createElement("a");
+          link.href = done.errors_csv_url;
+          link.textContent = "Download the row errors (CSV)";
+          link.dataset.jobErrorsCsv = "";
+          const line = document.createElement("p");
+          line.appendChild(link);
+          box.appendChild(line);
+        }
+        return;
+      }
+      const result = done.result || {};
+      const counts = [];
+      if (result.rows !== undefined) counts.push(result.rows + " rows");
+      if (result.created !== undefined) counts.push(result.created + " accounts created");
+      if (result.updated !== undefined) counts.push(result.updated + " existing");
+      if (result.scores_changed !== undefined) counts.push(result.scores_changed + " scores changed");
+      if (result.qualified !== undefined) counts.push(result.qualified + " qualified");
+      const summary = "Imported: " + counts.join(", ") + ".";
+      const notes = Array.isArray(result.kept) ? result.kept : [];
+      if (ok) {
+        ok.hidden = false;
+        ok.textContent = summary;
+      }
+      // Values the portal kept instead of the file's: listed, and the page waits for the reader.
+      if (ok && notes.length) {
+        ok.textContent = summary + " The file differs from these existing accounts; the portal kept the existing values (reload to see the roster):";
+        const list = document.createElement("ul");
+        notes.forEach(function (note) {
+          const item = document.createElement("li");
+          item.textContent = note.message + " (file: " + note.in_file + ", kept: " + (note.kept || "blank") + ")";
+          list.appendChild(item);
+        });
+        ok.appendChild(list);
+        ok.focus();
+        return;
+      }
+      if (form.dataset.reload !== "false") window.setTimeout(function () { window.location.reload(); }, 1200);
+    }
+    async function poll(url) {
+      try {
+        const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+        const current = await response.json();
+        if (current.status === "queued" || current.status === "running") {
+          show(current);
+          window.setTimeout(function () { poll(url); }, 500);
+        } else {
+          finish(current);
+        }
+      } catch (error) {
+        window.setTimeout(function () { poll(url); }, 2000);  // the job goes on; look again
+      }
+    }
+    show(job);
+    if (job.status === "done" || job.status === "failed") finish(job);
+    else poll(job.status_url);
+  }
+
   function wireForms(root) {
     root.querySelectorAll("form[data-api]").forEach(function (form) {
       if (form.dataset.wired) return;
@@ -109,6 +195,11 @@
           const body = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
           if (!response.ok) {
             showErrors(form, body);
+            return;
+          }
+          // Imports answer 202 with a job: follow its progress, then show its counts or its row errors.
+          if (response.status === 202 && body && body.status_url) {
+            followJob(form, body);
             return;
           }
           const ok = form.querySelector("[data-success]");

@@ -286,7 +286,7 @@ def test_a_failed_export_says_so_and_can_run_again(course_data, api, monkeypatch
         acting_user=w.instructor, course_id=course_data.course.id, format="canvas"
     )
 
-    def broken(export):
+    def broken(export, claim):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(exports, "_write", broken)

@@ -1,0 +1,178 @@
+"""A worker SIGKILLed in the middle of an export: the job's heartbeat goes quiet, the reclaim sweep
+re-enqueues it, a second worker takes it over and finishes it (issue 12, item 4): one file, every student
+once, within two minutes of the kill. Real components: PostgreSQL, Redis and two `celery worker`s."""
+
+import csv
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Enrolment, Section, StaffRole, User
+from grading.models import GradeExport
+from grading.services.exports import grade_exports_reclaim
+from tests.conftest import ROOT, wait_for
+from tests.factories import AssignmentFactory, CourseFactory, StaffRoleFactory, UserFactory, eastern
+
+STUDENTS = 20_000
+pytestmark = pytest.mark.worker
+
+
+@pytest.fixture
+def shared_media(tmp_path, monkeypatch, settings):
+    monkeypatch.setenv("DJANGO_MEDIA_ROOT", str(tmp_path))
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    return tmp_path
+
+
+@pytest.fixture
+def workers(transactional_db, shared_media):
+    """Start `celery worker`s on one test queue, on demand; each can be SIGKILLed. Exports go slowly
+    (100 students a chunk, 0.2 s after each) so that a kill lands half-way."""
+    from portal.celery import app
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.skip("REDIS_URL is not set: no real worker to test against.")
+    if connection.vendor != "postgresql":
+        pytest.skip("Separate worker processes need a shared database server (PostgreSQL).")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_CONN_MAX_AGE": "0",
+        "REDIS_URL": redis_url,
+        "DJANGO_MEDIA_ROOT": str(shared_media),
+        "PORTAL_OUTBOX_WORKER_SWEEP_SECONDS": "0",
+        "PORTAL_EXPORT_CHUNK_ROWS": "100",
+        "PORTAL_EXPORT_CHUNK_DELAY_SECONDS": "0.2",
+    }
+    celery = shutil.which("celery", path=str(sys.executable.rsplit("/", 1)[0])) or "celery"
+    started: list[subprocess.Popen] = []
+
+    def start(name: str) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [
+                celery,
+                "-A",
+                "portal",
+                "worker",
+                "--pool=solo",
+                "--loglevel=warning",
+                "-Q",
+                queue,
+                "-n",
+                f"{name}-{queue}@%h",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        started.append(proc)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            replies = app.control.ping(timeout=1.0) or []
+            if any(f"{name}-{queue}@" in next(iter(r)) for r in replies):
+                return proc
+            time.sleep(0.3)
+        pytest.fail(f"worker {name} did not answer a ping within 60 s")
+
+    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = redis_url
+    app.conf.task_default_queue = queue
+    try:
+        yield start
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = old
+
+
+def big_course():
+    course = CourseFactory(code="CS 4644 / CS 7643-A")
+    section = Section.objects.create(
+        course=course,
+        code="CS 4644",
+        level=Section.Level.UNDERGRADUATE,
+        capacity=STUDENTS,
+        room_capacity=STUDENTS,
+    )
+    instructor = UserFactory(username="instructor")
+    StaffRoleFactory(user=instructor, course=course, role=StaffRole.Role.INSTRUCTOR)
+    AssignmentFactory(course=course, code="HW1", due_at=eastern(2023, 2, 12))
+    users = User.objects.bulk_create(
+        [
+            User(username=f"s{i:05d}", first_name="S", last_name=f"{i:05d}", password="!")
+            for i in range(STUDENTS)
+        ],
+        batch_size=5000,
+    )
+    Enrolment.objects.bulk_create(
+        [Enrolment(user=u, section=section, joined_at=timezone.now()) for u in users], batch_size=5000
+    )
+    return course, instructor
+
+
+def test_a_killed_workers_export_is_finished_by_another_within_two_minutes(workers, api, shared_media):
+    course, instructor = big_course()
+    first = workers("first")
+    response = api.as_user(instructor).post(
+        reverse("api-grade-exports", args=[course.id]), {"format": "breakdown"}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    export_id = response.json()["id"]
+
+    def half_way():
+        export = GradeExport.objects.get(pk=export_id)
+        return export if 20 <= export.progress <= 60 else None
+
+    before = wait_for(half_way, timeout=90, interval=0.1)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    killed_at = time.monotonic()
+    assert before.status == "running" and before.attempt == 1
+    workers("second")
+
+    # The beat's reclaim task, as it runs every 30 s: nothing to take over while the heartbeat is fresh.
+    def taken_over():
+        grade_exports_reclaim()
+        export = GradeExport.objects.get(pk=export_id)
+        return export if export.status == "done" else None
+
+    done = wait_for(taken_over, timeout=120, interval=5)
+    elapsed = time.monotonic() - killed_at
+    assert elapsed < 120, elapsed
+    assert (done.attempt, done.progress, done.rows_done, done.rows_total) == (2, 100, STUDENTS, STUDENTS)
+
+    files = [p for p in (shared_media / "exports").rglob("*") if p.is_file()]
+    assert [p.relative_to(shared_media).as_posix() for p in files] == [done.file.name]
+    rows = list(csv.reader(io.StringIO(files[0].read_text(encoding="utf-8"))))
+    usernames = [r[1] for r in rows[1:]]
+    assert len(usernames) == STUDENTS
+    assert set(usernames) == {f"s{i:05d}" for i in range(STUDENTS)}  # every student once
+    # The download serves that one file.
+    download = api.as_user(instructor).get(reverse("api-grade-export-download", args=[export_id]))
+    assert download.status_code == 200
