@@ -74,3 +74,11 @@ def _course_zone_of_assignment(user, assignment_id):
         return access.access_assignment(user, int(assignment_id)).course.zone
     except (PortalError, TypeError, ValueError):
         return timezone.get_current_timezone()  # the serializer reports the bad id
+
+
+class ExtensionDetailView(APIView):
+    @extend_schema(responses={204: None, 403: ERROR, 404: ERROR}, tags=["extensions"])
+    def delete(self, request, extension_id: int):
+        """Revoke an extension (instructors): the student's window returns to the class's; audited."""
+        extensions.extension_revoke(acting_user=request.user, extension_id=extension_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

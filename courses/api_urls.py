@@ -32,6 +32,11 @@ urlpatterns = [
     ),
     path("extensions/", api_extensions.ExtensionListView.as_view(), name="api-extensions"),
     path(
+        "extensions/<int:extension_id>/",
+        api_extensions.ExtensionDetailView.as_view(),
+        name="api-extension",
+    ),
+    path(
         "sections/<int:section_id>/waitlist/",
         api_waitlist.WaitlistView.as_view(),
         name="api-section-waitlist",

@@ -6,7 +6,7 @@ from django.utils import timezone
 from courses import access
 from courses.models import Enrolment, Extension, User
 from courses.services.audit import audit_record
-from portal.errors import PortalError
+from portal.errors import ObjectNotFound, PortalError
 from portal.tasking import enqueue_on_commit
 
 
@@ -61,13 +61,26 @@ def extension_grant(
 
 @transaction.atomic
 def extension_revoke(*, acting_user, extension_id: int) -> None:
-    extension = Extension.objects.select_related("assignment").filter(pk=extension_id).first()
-    if extension is None:
-        raise PortalError("No such extension.", code="not_found")
-    access.access_assignment_as_instructor(acting_user, extension.assignment_id)
-    assignment_id, student_id = extension.assignment_id, extension.student_id
+    """Take an extension back (instructors): the student's window returns to the class's, audited."""
+    extension = (
+        Extension.objects.select_for_update(of=("self",))
+        .select_related("assignment__course", "student")
+        .filter(pk=extension_id, assignment__course__in=access.staff_courses(acting_user, role="instructor"))
+        .first()
+    )
+    if extension is None:  # only the course's instructors see extensions to revoke
+        raise ObjectNotFound("No such extension among your courses' extensions.")
+    assignment = extension.assignment
+    student_id = extension.student_id
+    audit_record(
+        actor=acting_user,
+        course=assignment.course,
+        action="extension.revoke",
+        target=f"{assignment.code}/{extension.student.username}",
+        due_at=extension.due_at.isoformat(),
+        dean_reference=extension.dean_reference,
+    )
     extension.delete()
-    audit_record(actor=acting_user, action="extension.revoke", target=f"{assignment_id}/{student_id}")
     from courses.tasks import recompute_deadlines
 
-    enqueue_on_commit(recompute_deadlines, assignment_id=assignment_id, student_ids=[student_id])
+    enqueue_on_commit(recompute_deadlines, assignment_id=assignment.id, student_ids=[student_id])

@@ -228,3 +228,47 @@ def test_a_student_sees_only_their_own_extensions(world, api, hw1, django_captur
     assert [e["student"] for e in as_ug1] == ["ug1"]
     assert as_ug2 == []
     assert sorted(e["student"] for e in as_instructor) == ["gr1", "ug1"]
+
+
+# ---- revoking ----------------------------------------------------------------------------------------
+
+
+def test_revoking_an_extension_returns_the_class_window_and_is_audited(
+    world, api, django_capture_on_commit_callbacks
+):
+
+    hw1 = world.course.assignments.get(code="HW1")
+    with django_capture_on_commit_callbacks(execute=True):
+        granted = api.as_user(world.instructor).post(
+            reverse("api-extensions"),
+            {
+                "student": "ug1",
+                "assignment": hw1.id,
+                "due_at": "2023-02-20T23:59:00-05:00",
+                "dean_reference": "DOS-1",
+            },
+            format="json",
+        )
+    assert granted.status_code == 201, granted.content
+    extension_id = granted.json()["id"]
+    for someone in (world.ug1, world.ta, world.other_ta):
+        assert api.as_user(someone).delete(reverse("api-extension", args=[extension_id])).status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.as_user(world.instructor).delete(reverse("api-extension", args=[extension_id]))
+
+    assert response.status_code == 204
+    assert not Extension.objects.filter(pk=extension_id).exists()
+    event = AuditEvent.objects.get(action="extension.revoke")
+    assert (event.actor, event.course, event.data["dean_reference"]) == (
+        world.instructor,
+        world.course,
+        "DOS-1",
+    )
+    with at(eastern(2023, 2, 1)):
+        row = my_deadlines(api, world.ug1)["HW1"]
+    assert row["extension_due_at"] is None
+    assert row["due_at"] == "2023-02-12T23:59:00-05:00"
+    assert (
+        api.as_user(world.instructor).delete(reverse("api-extension", args=[extension_id])).status_code == 404
+    )

@@ -166,6 +166,7 @@ EXPECTED = {
     ("api-assignment-overview", "GET"):     row(D,   404, 404, 200, 200, 404, 200),
     ("api-extensions", "GET"):              row(D,   200, 200, 200, 200, 200, 200),
     ("api-extensions", "POST"):             row(D,   403, 403, 403, 403, 404, 201),
+    ("api-extension", "DELETE"):            row(D,   404, 404, 404, 404, 404, 204),  # only instructors see extensions to revoke
     # ---- waitlist and enrolments
     ("api-section-waitlist", "GET"):        row(D,   404, 404, 200, 404, 404, 200),
     # Joining is open to anyone signed in (the join page lists every joinable section); students already
@@ -264,6 +265,7 @@ KWARG_OBJECTS = {
     "token": "calendar_token",
     "token_id": "api_token",
     "job_id": "import_job",
+    "extension_id": "extension",
 }
 # Per (route, method): another object where the default one cannot show the rule.
 KWARG_OVERRIDES = {
