@@ -3,8 +3,8 @@
 from django.db.models import Q
 
 from courses import access as course_access
-from grading.models import Grade, RegradeRequest
-from portal.errors import ObjectNotFound
+from grading.models import Grade, Question, RegradeRequest
+from portal.errors import ObjectNotFound, PermissionDenied
 
 
 def staff_scope_q(user, *, grade_prefix: str = "") -> Q:
@@ -58,6 +58,25 @@ def access_request(user, request_id: int) -> RegradeRequest:
     if request is None:
         raise ObjectNotFound("No such regrade request among the ones you can see.")
     return request
+
+
+def access_question(user, question_id: int) -> Question:
+    """A question of an assignment of one of the user's courses (members read the outline)."""
+    question = (
+        Question.objects.filter(pk=question_id, assignment__course__in=course_access.member_courses(user))
+        .select_related("assignment__course")
+        .first()
+    )
+    if question is None:
+        raise ObjectNotFound("No such question among your courses.")
+    return question
+
+
+def access_question_as_instructor(user, question_id: int) -> Question:
+    question = access_question(user, question_id)
+    if not course_access.is_instructor(user, question.assignment.course_id):
+        raise PermissionDenied("Only the course's instructors can change an assignment's questions.")
+    return question
 
 
 def access_export(user, export_id: int):

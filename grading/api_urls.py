@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grading import api
+from grading import api, api_outline
 
 urlpatterns = [
     path("grades/", api.GradeListView.as_view(), name="api-grades"),
@@ -16,6 +16,12 @@ urlpatterns = [
         api.ReleaseGradesView.as_view(),
         name="api-release-grades",
     ),
+    path(
+        "assignments/<int:assignment_id>/questions/",
+        api_outline.AssignmentQuestionsView.as_view(),
+        name="api-assignment-questions",
+    ),
+    path("questions/<int:question_id>/", api_outline.QuestionDetailView.as_view(), name="api-question"),
     path("regrade-requests/", api.RegradeListView.as_view(), name="api-regrades"),
     path("regrade-requests/<int:request_id>/", api.RegradeDetailView.as_view(), name="api-regrade"),
     path(

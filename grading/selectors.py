@@ -8,7 +8,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from courses import access as course_access
 from courses.models import Enrolment, Section
 from grading import access
-from grading.models import Grade, GradeChange, Question, RegradeRequest
+from grading.models import Grade, GradeChange, Question, QuestionRequirement, RegradeRequest
 from grading.totals import earned_points, grade_points, possible_points, question_infos
 
 
@@ -133,9 +133,8 @@ def history_for_grades(grade_ids: list[int]) -> dict[int, list[GradeChange]]:
 
 def grade_grid(user, assignment) -> dict:
     """Rows of (student, section, grade, scores by question) for the students this staff member sees."""
-    from grading.services.grades import questions_ensure
-
-    questions = questions_ensure(assignment=assignment)
+    # A read never writes: with no questions the page says so (and the instructor creates the outline).
+    questions = list(assignment.questions.order_by("position", "label"))
     enrolments = (
         Enrolment.objects.filter(section__course_id=assignment.course_id, status=Enrolment.Status.ENROLLED)
         .select_related("user", "section")
@@ -176,6 +175,67 @@ def grade_grid(user, assignment) -> dict:
         "points": next(iter(by_section.values())) if len(set(by_section.values())) == 1 else None,
         "points_by_section": by_section,
     }
+
+
+@dataclass(frozen=True)
+class OutlineQuestion:
+    question: Question
+    position: int  # 1-based place in the outline
+    requirements: dict[int, str]  # every section of the course → requirement (default required)
+
+
+@dataclass(frozen=True)
+class SectionPoints:
+    section: Section
+    possible: Decimal  # what a student of the section can earn (required questions)
+    extra: Decimal  # extra credit on top
+
+
+@dataclass(frozen=True)
+class Outline:
+    questions: list[OutlineQuestion]
+    sections: list[Section]
+    points: list[SectionPoints]
+
+
+def question_requirements(question: Question, sections) -> dict[int, str]:
+    """The requirement of `question` (requirements prefetched) for each section, required by default."""
+    stored = {r.section_id: r.requirement for r in question.requirements.all()}
+    return {s.id: stored.get(s.id, QuestionRequirement.Requirement.REQUIRED) for s in sections}
+
+
+def outline_questions(assignment, sections=None) -> list[OutlineQuestion]:
+    """The assignment's questions in order, each with its requirement per section: two queries."""
+    if sections is None:
+        sections = list(Section.objects.filter(course_id=assignment.course_id).order_by("code"))
+    questions = assignment.questions.order_by("position", "label", "id").prefetch_related("requirements")
+    return [
+        OutlineQuestion(q, number, question_requirements(q, sections))
+        for number, q in enumerate(questions, start=1)
+    ]
+
+
+def outline_for(assignment) -> Outline:
+    """The outline page: questions, sections, and what each section's student can earn."""
+    sections = list(Section.objects.filter(course_id=assignment.course_id).order_by("code"))
+    lines = outline_questions(assignment, sections)
+    infos = question_infos([line.question for line in lines])
+    points = [
+        SectionPoints(
+            section,
+            possible_points(infos, section.id, assignment.points),
+            sum(
+                (
+                    line.question.points
+                    for line in lines
+                    if line.requirements[section.id] == QuestionRequirement.Requirement.EXTRA_CREDIT
+                ),
+                Decimal(0),
+            ),
+        )
+        for section in sections
+    ]
+    return Outline(lines, sections, points)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from courses import access as course_access
 from grading import selectors
 from grading.filters import RegradeRequestFilter
-from grading.models import Question, RegradeRequest
+from grading.models import Question, QuestionRequirement, RegradeRequest
 from grading.services.regrades import appeal_deadline
 from portal.pages import or_404
 
@@ -63,6 +63,24 @@ def grade_grid(request, assignment_id: int):
             "assignment": assignment,
             "course": assignment.course,
             "is_instructor": course_access.is_instructor(request.user, assignment.course_id),
+        },
+    )
+
+
+@login_required
+def assignment_outline(request, assignment_id: int):
+    """The outline: the instructor edits it (forms post to the API); the course's TAs read it."""
+    assignment = or_404(course_access.access_assignment_as_staff, request.user, assignment_id)
+    is_instructor = course_access.is_instructor(request.user, assignment.course_id)
+    return render(
+        request,
+        "grading/outline.html",
+        {
+            "outline": selectors.outline_for(assignment),
+            "assignment": assignment,
+            "course": assignment.course,
+            "is_instructor": is_instructor,
+            "requirement_choices": QuestionRequirement.Requirement.choices,
         },
     )
 

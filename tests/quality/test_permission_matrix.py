@@ -167,6 +167,11 @@ EXPECTED = {
     ("api-extensions", "GET"):              row(D,   200, 200, 200, 200, 200, 200),
     ("api-extensions", "POST"):             row(D,   403, 403, 403, 403, 404, 201),
     ("api-extension", "DELETE"):            row(D,   404, 404, 404, 404, 404, 204),  # only instructors see extensions to revoke
+    # The outline: members read, instructors write (a question without scores here, so DELETE is 204).
+    ("api-assignment-questions", "GET"):    row(D,   200, 200, 200, 200, 404, 200),
+    ("api-assignment-questions", "POST"):   row(D,   403, 403, 403, 403, 404, 201),
+    ("api-question", "PATCH"):              row(D,   403, 403, 403, 403, 404, 200),
+    ("api-question", "DELETE"):             row(D,   403, 403, 403, 403, 404, 204),
     # ---- waitlist and enrolments
     ("api-section-waitlist", "GET"):        row(D,   404, 404, 200, 404, 404, 200),
     # Joining is open to anyone signed in (the join page lists every joinable section); students already
@@ -235,6 +240,7 @@ EXPECTED = {
     ("calendar-feed", "GET"):               row(200, 200, 200, 200, 200, 200, 200),  # the secret address is the credential
     ("my-grades", "GET"):                   row(L,   200, 200, 200, 200, 200, 200),
     ("grade-grid", "GET"):                  row(L,   404, 404, 200, 200, 404, 200),
+    ("assignment-outline", "GET"):          row(L,   404, 404, 200, 200, 404, 200),  # TAs read it, instructors edit
     ("regrade-queue", "GET"):               row(L,   404, 404, 200, 200, 200, 200),  # their own course's queue
     ("grade-exports", "GET"):               row(L,   404, 404, 404, 404, 404, 200),
     ("healthz", "GET"):                     row(200, 200, 200, 200, 200, 200, 200),  # public: components' health, no user data
@@ -266,6 +272,7 @@ KWARG_OBJECTS = {
     "token_id": "api_token",
     "job_id": "import_job",
     "extension_id": "extension",
+    "question_id": "project_question",
 }
 # Per (route, method): another object where the default one cannot show the rule.
 KWARG_OVERRIDES = {
@@ -296,6 +303,7 @@ COURSE_KWARGS = {
     "enrolment_id",
     "team_id",
     "job_id",
+    "question_id",
 }
 
 
@@ -552,6 +560,8 @@ BODIES = {
     ("api-regrade-resolve", "POST"): _json({"decision": "rejected", "response": "Correct as graded."}),
     ("api-regrade-appeal", "POST"): _json({"justification": "The rubric allows the other method."}),
     ("api-grade-exports", "POST"): _json({"format": "canvas"}),
+    ("api-assignment-questions", "POST"): _json({"label": "Q9", "points": "5"}),
+    ("api-question", "PATCH"): _json({"title": "The whole project"}),
 }
 
 
