@@ -145,6 +145,8 @@ def submission_overview(assignment: Assignment, *, user, now: datetime | None = 
     """Who submitted on time, in grace, not yet (or missed it), and who has an extension: of the students
     `user` may act on (courses.access: a TA limited to sections sees those sections' active students)."""
     now = now or timezone.now()
+    if assignment.due_at is None:  # no due time, no deadlines (leftover rows are the reconciliation's)
+        return SubmissionOverview(assignment, [], [], [], [], [])
     rows = list(
         EffectiveDeadline.objects.filter(assignment=assignment)
         .filter(access.staff_students_q(user))
@@ -174,6 +176,8 @@ def submission_overview(assignment: Assignment, *, user, now: datetime | None = 
 def _refresh_stale_rows(assignment: Assignment, rows: list[EffectiveDeadline], extensions: dict, now) -> None:
     """Rows stored from inputs that changed since (the recompute has not run yet) get, in memory only, the
     window and outcome the rules give today; fresh rows cost nothing more."""
+    if assignment.due_at is None:
+        return
     course = assignment.course
     policy = Policy.of(course)
 
@@ -191,7 +195,7 @@ def _refresh_stale_rows(assignment: Assignment, rows: list[EffectiveDeadline], e
         for r in rows
         if r.inputs_key != (key(extensions[r.student_id]) if r.student_id in extensions else shared_key)
     ]
-    if not stale or assignment.due_at is None:
+    if not stale:
         return
     spent: dict[int, int] = {}
     if policy.kind == Course.LatePolicy.LATE_DAYS:

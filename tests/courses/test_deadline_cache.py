@@ -261,3 +261,18 @@ def test_reconciliation_of_a_policy_change_rewrites_the_whole_course(world):
 def test_reconciliation_is_in_the_beat_schedule(settings):
     entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"].endswith("reconcile_deadlines")]
     assert entries, "the reconciliation task runs periodically"
+
+
+def test_the_overview_of_an_assignment_without_a_due_time_is_empty(world, api):
+    """Participation has no due time: its overview lists nobody (it answered 500 when a stored row was
+    left from an earlier due time)."""
+    from courses.models import Assignment
+
+    hw1 = Assignment.objects.get(course=world.course, code="HW1")
+    Assignment.objects.filter(pk=hw1.pk).update(due_at=None)  # rows stored for the old due time stay
+
+    response = api.as_user(world.instructor).get(reverse("api-assignment-overview", args=[hw1.id]))
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert all(body[k] == [] for k in ("on_time", "in_grace", "not_yet", "missing"))
