@@ -29,6 +29,7 @@ class ImportJobOut(serializers.Serializer):
     progress = serializers.IntegerField(help_text="0-100.")
     rows_done = serializers.IntegerField()
     rows_total = serializers.IntegerField()
+    attempt = serializers.IntegerField(help_text="Runs so far; above 1: a worker died and another took over.")
     result = serializers.DictField(
         help_text="When done: the counts (roster: rows, created, updated, kept; grades: rows, "
         "scores_changed; participation: rows, qualified)."

@@ -342,6 +342,7 @@ class ExportOut(serializers.Serializer):
     progress = serializers.IntegerField()
     rows_done = serializers.IntegerField()
     rows_total = serializers.IntegerField()
+    attempt = serializers.IntegerField(help_text="Runs so far; above 1: a worker died and another took over.")
     error = serializers.CharField()
     requested_by = serializers.CharField(source="requested_by.username")
     created_at = InstantField()

@@ -173,6 +173,8 @@ def test_a_killed_workers_export_is_finished_by_another_within_two_minutes(worke
     usernames = [r[1] for r in rows[1:]]
     assert len(usernames) == STUDENTS
     assert set(usernames) == {f"s{i:05d}" for i in range(STUDENTS)}  # every student once
+    status = api.as_user(instructor).get(reverse("api-grade-export", args=[export_id])).json()
+    assert (status["status"], status["attempt"]) == ("done", 2)  # how an operator sees the takeover
     # The download serves that one file.
     download = api.as_user(instructor).get(reverse("api-grade-export-download", args=[export_id]))
     assert download.status_code == 200
