@@ -3,23 +3,17 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from courses.models import Assignment, Course, EffectiveDeadline, User
 from courses.services.deadlines import deadline_recompute
 from tests.factories import AssignmentFactory, CourseFactory, EnrolmentFactory, SectionFactory, UserFactory
+from tests.helpers import at  # noqa: F401 (re-exported for the tests here)
 
 NY = ZoneInfo("America/New_York")
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
-
-
-def at(moment: datetime):
-    """Stop the clock at `moment` (aware) for the duration of a `with` block."""
-    assert moment.tzinfo is not None
-    return time_machine.travel(moment, tick=False)
 
 
 def utc(year, month, day, hour=0, minute=0) -> datetime:

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from courses.models import AuditEvent, TeamMembership
 from grading.models import Grade, GradeChange, QuestionScore
-from tests.exports.conftest import error_of
 from tests.factories import EnrolmentFactory, UserFactory
+from tests.grading.exports.conftest import error_of
 
 LONG_REASON = "I work night shifts and cannot meet a team."  # ≥ 20 characters
 

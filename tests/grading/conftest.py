@@ -6,12 +6,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from courses.models import Assignment
 from grading.models import Grade, Question, QuestionScore
 from grading.services.grades import grade_enter, grades_release
 from tests.grading.factories import QuestionFactory
+from tests.helpers import at, error_of  # noqa: F401 (re-exported for the tests here)
 
 NY = ZoneInfo("America/New_York")
 MINUTE = timedelta(minutes=1)
@@ -21,24 +21,10 @@ WINDOW_ENDS = datetime(2023, 2, 13, 9, 0, tzinfo=NY)
 SCORES = {"ug1": (7, 5), "ug2": (8, 9), "gr1": (6, 6)}
 
 
-def at(moment: datetime):
-    """Stop the clock at `moment` (aware) for a `with` block or as a decorator."""
-    assert moment.tzinfo is not None
-    return time_machine.travel(moment, tick=False)
-
-
 def score_of(grade: Grade, question: Question) -> Decimal | None:
     return (
         QuestionScore.objects.filter(grade=grade, question=question).values_list("score", flat=True).first()
     )
-
-
-def error_of(response) -> dict:
-    """The one error shape of DESIGN.md; returns the body after checking its keys."""
-    body = response.json()
-    assert set(body) == {"detail", "code", "fields"}, body
-    assert body["detail"]
-    return body
 
 
 @dataclass

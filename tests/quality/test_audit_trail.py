@@ -28,7 +28,11 @@ def actions_written_in_code() -> set[str]:
                     if isinstance(arg, ast.JoinedStr):
                         raise AssertionError(f"{path.name}:{node.lineno}: spell the audit action out")
                     for part in ast.walk(arg):  # also `"a.b" if x else "a.c"`
-                        if isinstance(part, ast.Constant) and isinstance(part.value, str) and "." in part.value:
+                        if (
+                            isinstance(part, ast.Constant)
+                            and isinstance(part.value, str)
+                            and "." in part.value
+                        ):
                             found.add(part.value)
     return found
 

@@ -333,7 +333,9 @@ def test_a_capacity_beyond_the_room_is_refused(world, api):
 
 
 @pytest.mark.parametrize(("capacity", "room_capacity"), [(0, 0), (31, 30)])
-def test_the_database_refuses_a_room_without_seats_or_a_capacity_over_the_room(world, capacity, room_capacity):
+def test_the_database_refuses_a_room_without_seats_or_a_capacity_over_the_room(
+    world, capacity, room_capacity
+):
     """Rows saved before the rule (room size 0, "no limit") got a room size in migration 0007; since
     then the database holds the rule too, whoever writes."""
     from django.db import IntegrityError, transaction

@@ -336,7 +336,7 @@ class Objects:
     inviting_team: Team
     owner_ids: dict[str, set[int]] = field(default_factory=dict)
     outside_section_ids: dict[str, set[int]] = field(default_factory=dict)
-    api_token: ApiToken | None = None  # student_concerned\'s
+    api_token: ApiToken | None = None  # student_concerned's
     import_job: ImportJob | None = None  # the instructor's failed roster import (it has row errors)
 
     @property

@@ -8,21 +8,13 @@ import time_machine
 from django.urls import reverse
 
 from courses.models import Assignment, Enrolment, Section, Submission, Term, User
+from tests.helpers import error_of  # noqa: F401 (re-exported for the tests here)
 
 NY = ZoneInfo("America/New_York")
 # Waitlist joins happen a minute apart from here on, so "join time" is never a tie.
 JOIN_START = datetime(2023, 1, 10, 9, 0, tzinfo=NY)
 
 Status = Enrolment.Status
-
-
-def error_of(response, status_code: int) -> dict:
-    """The one error shape of DESIGN.md, after checking the status code."""
-    assert response.status_code == status_code, response.content
-    body = response.json()
-    assert set(body) == {"detail", "code", "fields"}, body
-    assert body["detail"]
-    return body
 
 
 def join(api, user: User, section: Section, basis: str | None = "credit", *, at: datetime | None = None):

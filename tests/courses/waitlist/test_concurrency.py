@@ -17,8 +17,8 @@ from django.db import connection
 from courses.models import Enrolment, Promotion, Section
 from courses.selectors import waitlist_queryset
 from courses.services.waitlist import enrolment_drop, section_update, waitlist_join, waitlist_promote
+from tests.courses.waitlist.helpers import JOIN_START, submit_prep
 from tests.factories import EnrolmentFactory, SectionFactory, UserFactory
-from tests.waitlist.helpers import JOIN_START, submit_prep
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from courses.models import Enrolment, Section, SitInRequest
+from tests.courses.waitlist.helpers import error_of, join
 from tests.factories import EnrolmentFactory, UserFactory
-from tests.waitlist.helpers import error_of, join
 
 Status = Enrolment.Status
 CSV_HEADER = ["Full Name", "Email", "SID", "Section", "Requested", "Granted"]

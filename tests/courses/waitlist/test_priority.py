@@ -5,8 +5,7 @@ import pytest
 from django.urls import reverse
 
 from courses.models import Enrolment
-from tests.factories import AssignmentFactory, UserFactory
-from tests.waitlist.helpers import (
+from tests.courses.waitlist.helpers import (
     error_of,
     join,
     leave,
@@ -17,6 +16,7 @@ from tests.waitlist.helpers import (
     submit_prep,
     waitlist_usernames,
 )
+from tests.factories import AssignmentFactory, UserFactory
 
 Status = Enrolment.Status
 

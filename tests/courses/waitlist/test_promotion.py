@@ -9,8 +9,7 @@ from django.urls import reverse
 from courses.models import AuditEvent, Enrolment, Promotion, Section
 from courses.services.waitlist import waitlist_promote
 from courses.tasks import promote_from_waitlist
-from tests.factories import UserFactory
-from tests.waitlist.helpers import (
+from tests.courses.waitlist.helpers import (
     enrolled_count,
     error_of,
     join,
@@ -21,6 +20,7 @@ from tests.waitlist.helpers import (
     submit_prep,
     waitlist_usernames,
 )
+from tests.factories import UserFactory
 
 Status = Enrolment.Status
 

@@ -10,9 +10,9 @@ from django.urls import reverse
 from courses.models import Assignment, User
 from grading.selectors import readiness_by_student
 from grading.services.grades import grade_enter, grades_release
+from tests.courses.waitlist.helpers import join, open_term_for_joining
 from tests.factories import AssignmentFactory, EnrolmentFactory, UserFactory
 from tests.grading.factories import QuestionFactory
-from tests.waitlist.helpers import join, open_term_for_joining
 
 NOTICE = "You may not be prepared for this class."
 

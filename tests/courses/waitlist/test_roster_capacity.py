@@ -4,8 +4,8 @@ nothing changes; the instructor raises the capacity first if they mean it."""
 from django.urls import reverse
 
 from courses.models import Enrolment
+from tests.courses.waitlist.test_roster_import import HEADER, csv_bytes, state, upload
 from tests.importing import imported, job_error
-from tests.waitlist.test_roster_import import HEADER, csv_bytes, state, upload
 
 
 def enrolled(section) -> int:

@@ -9,9 +9,9 @@ from django.core import mail
 from django.urls import reverse
 
 from courses.models import Enrolment, StaffRole, User
+from tests.courses.waitlist.test_roster_import import HEADER, csv_bytes, upload
 from tests.factories import CourseFactory, EnrolmentFactory, SectionFactory, StaffRoleFactory, UserFactory
 from tests.importing import imported, job_error
-from tests.waitlist.test_roster_import import HEADER, csv_bytes, upload
 
 EVIL = "attacker@evil.example"
 

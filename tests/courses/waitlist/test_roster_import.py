@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from courses.models import AuditEvent, Enrolment, User
+from tests.courses.waitlist.helpers import error_of
 from tests.importing import imported, job_error, post_import
-from tests.waitlist.helpers import error_of
 
 HEADER = "username,name,email,section,status,grading_basis,sis_id"
 GOOD_ROWS = [

@@ -13,14 +13,14 @@ from django.utils import timezone
 
 from courses.models import Enrolment, Promotion, Section, SitInRequest
 from courses.services.waitlist import waitlist_promote
-from tests.factories import EnrolmentFactory, UserFactory
-from tests.waitlist.helpers import (
+from tests.courses.waitlist.helpers import (
     JOIN_START,
     join,
     minutes_after_start,
     open_term_for_joining,
     submit_prep,
 )
+from tests.factories import EnrolmentFactory, UserFactory
 
 Status = Enrolment.Status
 

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -29,23 +28,10 @@ from courses.models import Assignment, Section, User
 from grading.models import Question, QuestionRequirement
 from tests.factories import AssignmentFactory, eastern
 from tests.grading.factories import QuestionFactory
+from tests.helpers import at, error_of  # noqa: F401 (re-exported for the tests here)
 
 Requirement = QuestionRequirement.Requirement
 HOUR = timedelta(hours=1)
-
-
-def at(moment: datetime):
-    """Stop the clock at `moment` (aware) for a `with` block."""
-    assert moment.tzinfo is not None
-    return time_machine.travel(moment, tick=False)
-
-
-def error_of(response) -> dict:
-    """The one error shape of DESIGN.md: {"detail", "code", "fields"}."""
-    body = response.json()
-    assert set(body) == {"detail", "code", "fields"}, body
-    assert body["detail"]
-    return body
 
 
 def submit(api, user: User, assignment: Assignment, *, when: datetime):

@@ -14,8 +14,8 @@ from courses.models import AuditEvent, StaffRole
 from grading.models import GradeExport
 from grading.services import exports
 from tests.conftest import wait_for
-from tests.exports.conftest import error_of, parse_csv
 from tests.factories import EnrolmentFactory, SectionFactory, StaffRoleFactory, UserFactory
+from tests.grading.exports.conftest import error_of, parse_csv
 
 SIS = {"ug1": "0901234", "ug2": "0000042", "gr1": "0907643"}
 

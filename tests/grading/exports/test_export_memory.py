@@ -20,8 +20,8 @@ from django.utils import timezone
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Section, StaffRole, User
 from grading.models import Grade, GradeExport, Question, QuestionRequirement, QuestionScore
 from grading.services.exports import CHUNK, grade_export_run
-from tests.exports.conftest import parse_csv
 from tests.factories import CourseFactory, SectionFactory, UserFactory, eastern
+from tests.grading.exports.conftest import parse_csv
 
 # Per chunk: the chunk's scores, its deadline outcomes and a progress update (canvas); the breakdown adds
 # the readiness reads (preparation assignments, their questions, grades, scores). Fixed: the scheme

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from grading.selectors import readiness_by_student
-from tests.exports.conftest import Requirement, enter, release, requirement, submit_on_time
+from tests.grading.exports.conftest import Requirement, enter, release, requirement, submit_on_time
 
 D = Decimal
 SCORES = {"ug1": (30, 30, 40, 10), "ug2": (30, 30, 40, 0), "gr1": (30, 30, 40, 10)}
@@ -130,6 +130,6 @@ def test_several_bonus_assignments_together_add_at_most_the_cap(graded, api):
     QuestionFactory(assignment=extra, label="Total", points=1, position=0)
     enter(api, w.ta, extra, w.ug1, {"Total": 1})
 
-    from tests.exports.test_totals import totals
+    from tests.grading.exports.test_totals import totals
 
     assert totals(graded.course, w.ug1)["ug1"].bonus == D(1)

@@ -10,8 +10,8 @@ from django.urls import reverse
 from courses.models import AuditEvent, Enrolment
 from grading.models import Grade, GradeChange, QuestionScore
 from grading.totals import CourseScheme, totals_for_students, two_places
-from tests.exports.conftest import error_of
 from tests.factories import EnrolmentFactory, UserFactory
+from tests.grading.exports.conftest import error_of
 from tests.importing import imported, job_error, post_import
 
 COUNTS = {"ug1": 12, "ug2": 7, "gr1": 7, "ug3": 3, "ug4": 0, "gr2": 1}

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from grading.selectors import readiness_by_student
 from grading.services import exports
 from grading.totals import two_places
-from tests.exports.conftest import Requirement, enter, parse_csv, release, requirement, submit_on_time
+from tests.grading.exports.conftest import Requirement, enter, parse_csv, release, requirement, submit_on_time
 
 REQUIREMENTS = st.sampled_from([Requirement.REQUIRED, Requirement.EXTRA_CREDIT, Requirement.NOT_APPLICABLE])
 

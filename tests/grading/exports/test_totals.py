@@ -14,7 +14,7 @@ from django.urls import reverse
 from courses.models import Course, EffectiveDeadline, Enrolment
 from courses.services.deadlines import deadline_close_passed, deadline_recompute
 from grading.totals import CourseScheme, StudentTotal, totals_for_students, two_places
-from tests.exports.conftest import (
+from tests.grading.exports.conftest import (
     Requirement,
     enter,
     release,
