@@ -19,24 +19,7 @@ from portal.parsers import JSONParser
 class AssignmentOut(InCourseZone, InstantModelSerializer):
     class Meta:
         model = Assignment
-        fields = [
-            "id",
-            "course",
-            "code",
-            "title",
-            "category",
-            "points",
-            "weight",
-            "is_bonus",
-            "release_at",
-            "due_at",
-            "grace_allowed",
-            "collaboration_allowed",
-            "counts_toward_grade",
-            "accepts_submissions",
-            "team_size_min",
-            "team_size_max",
-        ]
+        fields = ["id", "course", *assignments.EDITABLE_FIELDS]
 
 
 class AssignmentIn(serializers.Serializer):

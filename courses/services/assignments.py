@@ -13,7 +13,8 @@ from portal.errors import PortalError
 from portal.tasking import enqueue_on_commit
 
 WINDOW_FIELDS = {"due_at", "grace_allowed"}
-EDITABLE_FIELDS = {
+# What an instructor sets on an assignment (the API shows these, in this order, after id and course).
+EDITABLE_FIELDS = (
     "code",
     "title",
     "category",
@@ -28,7 +29,7 @@ EDITABLE_FIELDS = {
     "accepts_submissions",
     "team_size_min",
     "team_size_max",
-}
+)
 
 
 def _validate(course: Course, values: dict, *, instance: Assignment | None = None) -> None:
@@ -63,7 +64,7 @@ def _validate(course: Course, values: dict, *, instance: Assignment | None = Non
 @transaction.atomic
 def assignment_create(*, acting_user, course_id: int, **values) -> Assignment:
     course = access.access_course_as_instructor(acting_user, course_id)
-    unknown = set(values) - EDITABLE_FIELDS
+    unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
         raise PortalError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     defaults = {"team_size_min": 1, "team_size_max": 1}
@@ -81,7 +82,7 @@ def assignment_create(*, acting_user, course_id: int, **values) -> Assignment:
 def assignment_update(*, acting_user, assignment_id: int, **changes) -> Assignment:
     assignment = access.access_assignment_as_instructor(acting_user, assignment_id)
     assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    unknown = set(changes) - EDITABLE_FIELDS
+    unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise PortalError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     current = {field: getattr(assignment, field) for field in EDITABLE_FIELDS}
