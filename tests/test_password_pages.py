@@ -1,0 +1,55 @@
+"""Password reset and change in the portal's own pages: the link reaches only an address of an account
+with a password, the new password works, every API token is revoked."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_sign_in_page_offers_a_password_reset(client):
+    html = client.get(reverse("login")).content.decode()
+    assert reverse("password_reset") in html
+
+
+def test_a_reset_goes_through_the_portals_pages(client):
+    user = UserFactory(username="sam", email="sam@example.edu")
+    page = client.get(reverse("password_reset"))
+    assert "Reset your password" in page.content.decode()
+    assert 'href="/static/css/pico.min.css"' in page.content.decode() or "pico" in page.content.decode()
+
+    response = client.post(reverse("password_reset"), {"email": "sam@example.edu"})
+    assert response.status_code == 302
+    assert "Check your e-mail" in client.get(response["Location"]).content.decode()
+    [message] = mail.outbox
+    link = re.search(r"https?://[^\s]+/accounts/reset/[^\s]+", message.body).group(0)
+
+    form = client.get(link, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "A-new-pass-phrase-42", "new_password2": "A-new-pass-phrase-42"},
+        follow=True,
+    )
+    assert "Your password is changed" in done.content.decode()
+    user.refresh_from_db()
+    assert user.check_password("A-new-pass-phrase-42")
+
+
+def test_a_reset_for_an_unknown_address_sends_nothing_and_says_the_same(client):
+    response = client.post(reverse("password_reset"), {"email": "attacker@evil.example"}, follow=True)
+    assert "Check your e-mail" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_the_account_page_links_to_a_password_change_in_the_portals_layout(client):
+    user = UserFactory(username="sam")
+    client.force_login(user)
+    assert reverse("password_change") in client.get(reverse("account")).content.decode()
+    page = client.get(reverse("password_change")).content.decode()
+    assert "Change your password" in page and "revokes your API tokens" in page
