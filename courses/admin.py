@@ -1,8 +1,10 @@
-"""Django admin for course setup. Saves that move deadlines go through the same recompute task."""
+"""Django admin: course setup (terms, courses, sections, staff) until the portal's own setup pages exist,
+and a read-only window on everything that has a service. Writes that have a service go through the pages
+and the API only (the admin would skip the rules, the audit trail and the follow-up work); capacities
+change through `PATCH /api/v1/sections/{id}/` (waitlist promotion, audit)."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.utils import timezone
 
 from courses.models import (
     Assignment,
@@ -17,7 +19,8 @@ from courses.models import (
     Term,
     User,
 )
-from courses.tasks import recompute_course_deadlines, recompute_deadlines
+from courses.tasks import recompute_course_deadlines
+from portal.admin import ReadOnlyAdmin
 from portal.tasking import enqueue_on_commit
 
 
@@ -35,6 +38,7 @@ class TermAdmin(admin.ModelAdmin):
 class SectionInline(admin.TabularInline):
     model = Section
     extra = 0
+    readonly_fields = ("capacity", "room_capacity")  # seats change through the section service
 
 
 @admin.register(Course)
@@ -51,6 +55,7 @@ class CourseAdmin(admin.ModelAdmin):
 class SectionAdmin(admin.ModelAdmin):
     list_display = ("code", "course", "level", "delivery", "capacity", "room_capacity")
     list_filter = ("course",)
+    readonly_fields = ("capacity", "room_capacity")  # seats change through the section service
 
 
 @admin.register(StaffRole)
@@ -60,44 +65,26 @@ class StaffRoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(admin.ModelAdmin):
+class EnrolmentAdmin(ReadOnlyAdmin):
     list_display = ("user", "section", "status", "grading_basis", "joined_at")
     list_filter = ("section__course", "section", "status", "grading_basis")
     search_fields = ("user__username", "user__last_name")
 
-    def save_model(self, request, obj, form, change):
-        if not obj.joined_at:
-            obj.joined_at = timezone.now()
-        super().save_model(request, obj, form, change)
-        enqueue_on_commit(
-            recompute_course_deadlines, course_id=obj.section.course_id, student_ids=[obj.user_id]
-        )
-
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ("code", "title", "course", "category", "weight", "due_at", "grace_allowed")
     list_filter = ("course", "category")
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        enqueue_on_commit(recompute_deadlines, assignment_id=obj.id)
-
 
 @admin.register(Extension)
-class ExtensionAdmin(admin.ModelAdmin):
+class ExtensionAdmin(ReadOnlyAdmin):
     list_display = ("student", "assignment", "due_at", "dean_reference", "granted_by", "granted_at")
     readonly_fields = ("granted_by", "granted_at")
 
-    def save_model(self, request, obj, form, change):
-        obj.granted_by = request.user
-        obj.granted_at = timezone.now()
-        super().save_model(request, obj, form, change)
-        enqueue_on_commit(recompute_deadlines, assignment_id=obj.assignment_id, student_ids=[obj.student_id])
-
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(ReadOnlyAdmin):
     list_display = ("assignment", "student", "submitted_at", "timing")
     list_filter = ("assignment__course", "assignment", "timing")
 

@@ -1,15 +1,28 @@
+"""Django admin for grading: read-only. Questions, scores, releases and regrade requests change through the
+pages and the API, whose services keep the history, the audit trail and the rules."""
+
 from django.contrib import admin
 
 from grading.models import Grade, GradeChange, GradeRelease, Question, QuestionRequirement, RegradeRequest
+from portal.admin import ReadOnlyAdmin
 
 
 class RequirementInline(admin.TabularInline):
     model = QuestionRequirement
     extra = 0
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(ReadOnlyAdmin):
     list_display = ("assignment", "label", "title", "points", "position")
     list_filter = ("assignment__course", "assignment")
     inlines = [RequirementInline]
@@ -26,7 +39,7 @@ class GradeChangeInline(admin.TabularInline):
 
 
 @admin.register(Grade)
-class GradeAdmin(admin.ModelAdmin):
+class GradeAdmin(ReadOnlyAdmin):
     list_display = ("assignment", "student", "released_at", "regrade_deadline")
     list_filter = ("assignment__course", "assignment")
     search_fields = ("student__username",)
@@ -49,12 +62,12 @@ class GradeChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(GradeRelease)
-class GradeReleaseAdmin(admin.ModelAdmin):
+class GradeReleaseAdmin(ReadOnlyAdmin):
     list_display = ("assignment", "scheduled_for", "released_at", "requested_by")
 
 
 @admin.register(RegradeRequest)
-class RegradeRequestAdmin(admin.ModelAdmin):
+class RegradeRequestAdmin(ReadOnlyAdmin):
     list_display = ("id", "grade", "question", "student", "state", "created_at", "claimed_by", "resolved_by")
     list_filter = ("state", "grade__assignment")
     readonly_fields = ("old_score", "new_score")
