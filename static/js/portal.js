@@ -76,6 +76,19 @@
     }
   }
 
+  // The existing accounts' values an import kept instead of the file's, listed in the success box.
+  function showKept(box, summary, notes) {
+    box.textContent = summary + " The file differs from these existing accounts; the portal kept the existing values (reload to see the roster):";
+    const list = document.createElement("ul");
+    notes.forEach(function (note) {
+      const item = document.createElement("li");
+      item.textContent = note.message + " (file: " + note.in_file + ", kept: " + (note.kept || "blank") + ")";
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    box.focus();
+  }
+
   // Forms marked data-json send JSON; "scores.12" becomes {"scores": {"12": ...}}; empty fields are left out.
   function jsonBody(form) {
     const body = {};
@@ -143,15 +156,7 @@
       }
       // Values the portal kept instead of the file's: listed, and the page waits for the reader.
       if (ok && notes.length) {
-        ok.textContent = summary + " The file differs from these existing accounts; the portal kept the existing values (reload to see the roster):";
-        const list = document.createElement("ul");
-        notes.forEach(function (note) {
-          const item = document.createElement("li");
-          item.textContent = note.message + " (file: " + note.in_file + ", kept: " + (note.kept || "blank") + ")";
-          list.appendChild(item);
-        });
-        ok.appendChild(list);
-        ok.focus();
+        showKept(ok, summary, notes);
         return;
       }
       if (form.dataset.reload !== "false") window.setTimeout(function () { window.location.reload(); }, 1200);
@@ -225,15 +230,7 @@
           // An import that kept existing values says which, and waits for the reader instead of reloading.
           const notes = body && Array.isArray(body.kept) ? body.kept : [];
           if (ok && notes.length) {
-            ok.textContent = "Imported. The file differs from these existing accounts; the portal kept the existing values (reload to see the roster):";
-            const list = document.createElement("ul");
-            notes.forEach(function (note) {
-              const item = document.createElement("li");
-              item.textContent = note.message + " (file: " + note.in_file + ", kept: " + (note.kept || "blank") + ")";
-              list.appendChild(item);
-            });
-            ok.appendChild(list);
-            ok.focus();
+            showKept(ok, "Imported.", notes);
             return;
           }
           if (form.dataset.reload !== "false") window.setTimeout(function () { window.location.reload(); }, 600);
