@@ -31,6 +31,12 @@ class User(AbstractUser):
     """A person. `sis_id` is the registrar's ID (kept as text: leading zeros matter)."""
 
     sis_id = models.CharField("SIS user ID", max_length=32, blank=True)
+    canvas_user_id = models.CharField(
+        "Canvas user ID",
+        max_length=32,
+        blank=True,
+        help_text="Canvas's own id for the person (digits), from a roster exported by Canvas; blank when unknown.",
+    )
     calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token)
 
     @property
@@ -354,6 +360,9 @@ class Submission(models.Model):
     timing = models.CharField(max_length=16, choices=Timing.choices)
     collaborators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     honor_statement_accepted = models.BooleanField(default=False)
+    original_name = models.CharField(max_length=255, blank=True, help_text="The file's name as uploaded.")
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the file, hex.")
 
     class Meta:
         ordering = ["-submitted_at"]
