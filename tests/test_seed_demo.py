@@ -179,7 +179,7 @@ class TestRelative(SeededCase):
 
     def test_today_is_in_week_5(self):
         today = timezone.localdate(timezone=NY)
-        term = Term.objects.get(name="Spring 2023")
+        term = self.course.term
         assert term.starts_on <= today - timedelta(days=28)
         assert today < term.starts_on + timedelta(days=35)
 
@@ -187,6 +187,16 @@ class TestRelative(SeededCase):
         local = self.course.assignments.get(code="PS0").due_at.astimezone(NY)
         assert (local.hour, local.minute) == (23, 59)
         assert local.date() == term.starts_on + timedelta(days=6)
+
+    def test_the_term_is_named_for_its_dates(self):
+        """Not "Spring 2023": the shifted term runs from about a month ago for seventeen weeks."""
+        term = self.course.term
+        seasons = {12: "Winter", 1: "Winter", 2: "Winter", 3: "Spring", 4: "Spring", 5: "Spring",
+                   6: "Summer", 7: "Summer", 8: "Summer", 9: "Fall", 10: "Fall", 11: "Fall"}  # fmt: skip
+        first = f"{seasons[term.starts_on.month]} {term.starts_on.year}"
+        last = f"{seasons[term.ends_on.month]} {term.ends_on.year}"
+        assert term.name == (first if first == last else f"{first} – {last}")
+        assert list(Term.objects.values_list("name", flat=True)) == [term.name]
 
     def test_ps0_is_closed_and_ps1_in_grace_for_ug1(self):
         now = timezone.now()
@@ -226,6 +236,7 @@ class TestRelative(SeededCase):
         self.seed_again()
         course = Course.objects.get(code="CS 4644 / CS 7643-A")
         assert course.term.starts_on.isoformat() == "2023-01-09"
+        assert list(Term.objects.values_list("name", flat=True)) == ["Spring 2023"]  # the shifted one is gone
         assert course.assignments.get(code="PS0").due_at == datetime(2023, 1, 15, 23, 59, tzinfo=NY)
         rows = EffectiveDeadline.objects.filter(assignment__code="PS0", assignment__course=course)
         assert {r.due_at for r in rows} == {datetime(2023, 1, 15, 23, 59, tzinfo=NY)}

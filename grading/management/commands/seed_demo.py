@@ -24,6 +24,10 @@ from portal.tasking import enqueue_on_commit
 PASSWORD = "portal-demo"
 ZONE = ZoneInfo("America/New_York")
 TERM_START = date(2023, 1, 9)  # Monday of week 1
+TERM_END = date(2023, 5, 5)
+COURSE_CODE = "CS 4644 / CS 7643-A"
+SEASONS = {12: "Winter", 1: "Winter", 2: "Winter", 3: "Spring", 4: "Spring", 5: "Spring",
+           6: "Summer", 7: "Summer", 8: "Summer", 9: "Fall", 10: "Fall", 11: "Fall"}  # fmt: skip
 WEEK5_ANCHOR = date(2023, 2, 9)  # "today" in relative mode: Thursday of week 5
 DUE = time(23, 59)
 
@@ -100,6 +104,13 @@ COURSE_TEXT = {
 }
 
 
+def term_name(starts_on: date, ends_on: date) -> str:
+    """A shifted term is named for its dates ("Fall 2026 – Winter 2027"), not for the slides' Spring 2023."""
+    first = f"{SEASONS[starts_on.month]} {starts_on.year}"
+    last = f"{SEASONS[ends_on.month]} {ends_on.year}"
+    return first if first == last else f"{first} – {last}"
+
+
 class Command(BaseCommand):
     help = "Create (or bring up to date) the Spring 2023 Deep Learning demo course and its accounts."
 
@@ -128,15 +139,18 @@ class Command(BaseCommand):
         )
 
     def _course(self, shift: timedelta) -> Course:
+        starts_on, ends_on = TERM_START + shift, TERM_END + shift
+        name = term_name(starts_on, ends_on) if shift else "Spring 2023"
         term, _ = Term.objects.update_or_create(
-            name="Spring 2023",
-            defaults={"starts_on": TERM_START + shift, "ends_on": date(2023, 5, 5) + shift},
+            name=name, defaults={"starts_on": starts_on, "ends_on": ends_on}
         )
+        existing = Course.objects.filter(code=COURSE_CODE).select_related("term").first()
         course, _ = Course.objects.update_or_create(
-            term=term,
-            code="CS 4644 / CS 7643-A",
-            defaults={"title": "Deep Learning", "time_zone": "America/New_York", **COURSE_TEXT},
+            code=COURSE_CODE,
+            defaults={"term": term, "title": "Deep Learning", "time_zone": "America/New_York", **COURSE_TEXT},
         )
+        if existing and existing.term_id != term.id and not existing.term.courses.exists():
+            existing.term.delete()  # the demo's term of the other mode, left empty
         shared = {
             "delivery": Section.Delivery.IN_PERSON,
             "meeting_times": "Tue & Thu, 12:30–1:45 pm",
