@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.errorpages.FriendlyNotFoundMiddleware",  # the styled 404 page also in debug (no URL list)
     # Before anything reads the body: a Content-Length over the upload limit is refused unread (413).
     "portal.uploads.ContentLengthLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
