@@ -301,7 +301,29 @@
     });
   }
 
+  // A table wider than the screen scrolls inside its box: that box is then a labelled region that takes
+  // keyboard focus, so it can be scrolled with the arrow keys (WCAG 2.1.1).
+  function labelScrollers(root) {
+    root.querySelectorAll(".table-wrap").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        const caption = box.querySelector("caption");
+        const section = box.closest("section, article");
+        const heading = section ? section.querySelector("h1, h2, h3") : document.querySelector("h1");
+        const name = (caption || heading || { textContent: "Table" }).textContent.trim();
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", name + " (scrolls sideways)");
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    labelScrollers(document);
+    window.addEventListener("resize", function () { labelScrollers(document); });
     wireExports(document);
     showLocalTimes(document);
     tickCountdowns();
