@@ -175,6 +175,22 @@ def may_act_on_student(user, course_id: int, student_id: int) -> bool:
     )
 
 
+def access_submission(user, submission_id: int):
+    """A submission is seen by its student and by the staff who may act on that student (a TA of some
+    sections: only while the student is active in one of them); everyone else: not found."""
+    from courses.models import Submission
+
+    submission = (
+        Submission.objects.filter(pk=submission_id)
+        .filter(Q(student_id=user.id) | staff_students_q(user))
+        .select_related("student", "assignment__course")
+        .first()
+    )
+    if submission is None:
+        raise ObjectNotFound("No such submission among the ones you may see.")
+    return submission
+
+
 def access_section_as_staff(user, section_id: int) -> Section:
     section = staff_sections(user).filter(pk=section_id).select_related("course").first()
     if section is None:

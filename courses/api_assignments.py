@@ -1,14 +1,16 @@
 """REST endpoints for assignments, submissions and the staff's submission overview."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import access, selectors
 from courses.api_extensions import ExtensionOut
-from courses.models import Assignment
+from courses.api_submissions import SubmissionStaffOut, submission_file_url
+from courses.filters import SubmissionFilter
+from courses.models import Assignment, Submission
 from courses.services import assignments, submissions
 from portal.api import ERROR, InCourseZone, InstantField, InstantModelSerializer, plausible_time, validated
 from portal.parsers import JSONParser
@@ -112,10 +114,32 @@ class SubmissionOut(serializers.Serializer):
     timing = serializers.CharField()
     status = serializers.CharField()
     collaborators = serializers.ListField(child=serializers.CharField())
+    original_name = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes.")
+    sha256 = serializers.CharField(help_text="SHA-256 of the file as received, hex: keep it as your receipt.")
+    file_url = serializers.CharField()
 
 
-class SubmissionCreateView(APIView):
+class SubmissionCreateView(generics.ListAPIView):
+    """GET: staff list every student's latest submission (the students they may see; a student who has not
+    submitted is not listed: the submission overview says who is missing). POST: a student submits."""
+
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    serializer_class = SubmissionStaffOut
+    filterset_class = SubmissionFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user to ask about
+            return Submission.objects.none()
+        assignment = access.access_assignment_as_staff(self.request.user, self.kwargs["assignment_id"])
+        return selectors.latest_submissions_for_staff(assignment, user=self.request.user)
+
+    # 400: a filter value out of range; 404: not staff of the course, or a page past the last one.
+    @extend_schema(responses={200: SubmissionStaffOut, 400: ERROR, 404: ERROR}, tags=["submissions"])
+    def get(self, request, *args, **kwargs):
+        """Staff: each student's latest submission with its status (on time, in grace, late), collaborators,
+        size, SHA-256 and file link. Filters: `section` (id), `status`."""
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request={"multipart/form-data": SubmissionIn},
@@ -151,6 +175,10 @@ class SubmissionCreateView(APIView):
             "timing": submission.timing,
             "status": new_status,
             "collaborators": sorted(u.username for u in submission.collaborators.all()),
+            "original_name": submission.original_name,
+            "size": submission.size,
+            "sha256": submission.sha256,
+            "file_url": submission_file_url(submission.id),
         }
         return Response(SubmissionOut(out).data, status=status.HTTP_201_CREATED)
 

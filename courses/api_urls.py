@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import api, api_assignments, api_extensions, api_jobs, api_teams, api_waitlist
+from courses import api, api_assignments, api_extensions, api_jobs, api_submissions, api_teams, api_waitlist
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
@@ -47,6 +47,16 @@ urlpatterns = [
         "enrolments/<int:enrolment_id>/gradescope-request/",
         api_waitlist.GradescopeRequestView.as_view(),
         name="api-gradescope-request",
+    ),
+    path(
+        "assignments/<int:assignment_id>/submissions.zip",
+        api_submissions.SubmissionZipView.as_view(),
+        name="api-assignment-submissions-zip",
+    ),
+    path(
+        "submissions/<int:submission_id>/file/",
+        api_submissions.SubmissionFileView.as_view(),
+        name="api-submission-file",
     ),
     path(
         "enrolments/<int:enrolment_id>/gradescope-grant/",

@@ -54,17 +54,27 @@ def course_info(request, course_id: int):
 def my_deadlines(request):
     now = timezone.now()
     rows = selectors.deadlines_for_student(request.user, now=now)
-    return render(request, "courses/deadlines.html", {"rows": rows, "now": now})
+    receipts = selectors.latest_submissions_of_student(
+        request.user, [row.assignment.id for row in rows if row.submitted_at]
+    )
+    return render(request, "courses/deadlines.html", {"rows": rows, "now": now, "receipts": receipts})
 
 
 @login_required
 def assignment_overview(request, assignment_id: int):
     assignment = or_404(access.access_assignment_as_staff, request.user, assignment_id)
     overview = selectors.submission_overview(assignment, user=request.user)
+    submissions = list(selectors.latest_submissions_for_staff(assignment, user=request.user))
     return render(
         request,
         "courses/assignment_overview.html",
-        {"o": overview, "assignment": assignment, "course": assignment.course, "now": timezone.now()},
+        {
+            "o": overview,
+            "submissions": submissions,
+            "assignment": assignment,
+            "course": assignment.course,
+            "now": timezone.now(),
+        },
     )
 
 

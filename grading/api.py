@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from courses import access as course_access
 from courses.api import AssignmentRef
 from courses.api_jobs import ImportJobOut, job_response
+from courses.api_submissions import SubmissionRef, submission_file_url
 from grading import access, selectors
 from grading.filters import GradeFilter, RegradeRequestFilter
 from grading.models import Grade, RegradeRequest
@@ -222,6 +223,20 @@ class RegradeOut(InCourseZone, serializers.Serializer):
     old_score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
     new_score = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
     response = serializers.CharField()
+    submission = serializers.SerializerMethodField(
+        help_text="The student's latest submission of the assignment (its file), or null when none."
+    )
+
+    @extend_schema_field(SubmissionRef(allow_null=True))
+    def get_submission(self, request) -> dict | None:
+        submission_id = getattr(request, "latest_submission_id", None)
+        if submission_id is None:
+            return None
+        return {
+            "id": submission_id,
+            "original_name": request.latest_submission_name,
+            "file_url": submission_file_url(submission_id),
+        }
 
 
 class RegradeIn(serializers.Serializer):

@@ -3,28 +3,11 @@
 from datetime import timedelta
 
 import django_filters
-from django import forms
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 
 from courses.models import Enrolment
 from grading.models import Grade, RegradeRequest
-
-ID_MAX = 2**63 - 1  # the largest primary key the database holds (64-bit ids)
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})
-class IdFilter(django_filters.NumberFilter):
-    """An object's id: a whole number the database can hold. Anything else is a 400, never a query that
-    overflows the database's integer (a 500)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, min_value=1, max_value=ID_MAX, **kwargs)
-
-    def get_max_validator(self):
-        return None  # max_value bounds it already
+from portal.filters import IdFilter
 
 
 class GradeFilter(django_filters.FilterSet):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 
 from courses import access as course_access
+from courses import selectors as course_selectors
 from courses.models import Enrolment, Section
 from grading import access
 from grading.models import Grade, GradeChange, Question, QuestionRequirement, RegradeRequest
@@ -101,7 +102,14 @@ def regrade_requests_for_user(user):
         access.requests_visible_to(user)
         .select_related("grade__assignment__course", "question", "student")
         .prefetch_related("claimed_by", "resolved_by")
-        .annotate(section_code=_section_code_subquery())
+        .annotate(
+            section_code=_section_code_subquery(),
+            # The work the request is about: the student's latest submission of the assignment, if any.
+            latest_submission_id=course_selectors.latest_submission(assignment="grade__assignment_id"),
+            latest_submission_name=course_selectors.latest_submission(
+                assignment="grade__assignment_id", field="original_name"
+            ),
+        )
         .order_by("created_at", "id")
     )
 
@@ -146,6 +154,10 @@ def grade_grid(user, assignment) -> dict:
         g.student_id: g
         for g in Grade.objects.filter(assignment=assignment).filter(scoped).prefetch_related("scores")
     }
+    submissions = {
+        s.student_id: s
+        for s in course_selectors.latest_submissions_for_staff(assignment, user=user).prefetch_related(None)
+    }
     infos = question_infos(
         Question.objects.filter(pk__in=[q.pk for q in questions])
         .prefetch_related("requirements")
@@ -160,6 +172,7 @@ def grade_grid(user, assignment) -> dict:
                 "student": e.user,
                 "section": e.section,
                 "grade": grade,
+                "submission": submissions.get(e.user_id),
                 "cells": [(q, scores.get(q.id)) for q in questions],
                 "total": earned_points(infos, e.section_id, scores) if scores else None,
                 "possible": possible_points(infos, e.section_id, assignment.points),

@@ -34,6 +34,12 @@ from courses.selectors.enrolments import (  # noqa: F401
     waitlist_queryset,
     waitlist_standing,
 )
+from courses.selectors.submissions import (  # noqa: F401
+    filter_by_section,
+    latest_submission,
+    latest_submissions_for_staff,
+    latest_submissions_of_student,
+)
 from courses.selectors.teams import (  # noqa: F401
     TeamView,
     teams_for_course,

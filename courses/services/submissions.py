@@ -1,6 +1,7 @@
 """Submitting work: the window is checked against the rules at the moment of submission, and the
 student's stored deadline row is updated in the same transaction."""
 
+import hashlib
 from datetime import datetime
 
 from django.conf import settings
@@ -77,6 +78,17 @@ def _check_file_name(name: str) -> None:
         )
 
 
+def file_receipt(file) -> tuple[int, str]:
+    """(size in bytes, SHA-256 hex) of an uploaded file, read chunk by chunk: never whole in memory."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in file.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    file.seek(0)  # storage reads it again from the start
+    return size, digest.hexdigest()
+
+
 @transaction.atomic
 def submission_create(
     *,
@@ -143,6 +155,7 @@ def submission_create(
 
     days_late = local_days_late(window.due_at, now, policy.zone)
     timing = submission_timing(window=window, submitted_at=now, policy_kind=policy.kind)
+    size, sha256 = file_receipt(file)
     submission = Submission.objects.create(
         student=acting_user,
         assignment=assignment,
@@ -150,6 +163,9 @@ def submission_create(
         submitted_at=now,
         timing=timing,
         honor_statement_accepted=True,
+        original_name=(file.name or "")[: Submission._meta.get_field("original_name").max_length],
+        size=size,
+        sha256=sha256,
     )
     submission.collaborators.set(users)
 
@@ -182,6 +198,7 @@ def submission_create(
         target=assignment.code,
         timing=timing,
         collaborators=[u.username for u in users],
+        sha256=sha256,
     )
     if late_days != (row.late_days_used if row else 0):
         # The bank changed: the student's other windows grow or shrink.

@@ -39,11 +39,13 @@ from courses.models import (
     ImportJob,
     Section,
     StaffRole,
+    Submission,
     Team,
     User,
 )
 from courses.services.accounts import api_token_create
 from courses.services.extensions import extension_grant
+from courses.services.submissions import submission_create
 from courses.services.teams import team_create, team_invite, team_request_solo
 from grading.models import Grade, GradeExport, Question, RegradeRequest
 from grading.services.exports import grade_export_request
@@ -164,6 +166,11 @@ EXPECTED = {
     # Every student submits their own work (an assignment belongs to the course, not to one student).
     ("api-assignment-submissions", "POST"): row(D,   201, 201, 403, 403, 404, 403),
     ("api-assignment-overview", "GET"):     row(D,   404, 404, 200, 200, 404, 200),
+    # Submitted work (HW2: the owner has submitted): staff only, each TA their students' (the list and
+    # the zip of the TA of CS 7643-A hold no CS 4644 student); the file: its student and staff reaching them.
+    ("api-assignment-submissions", "GET"):  row(D,   404, 404, 200, 200, 404, 200),
+    ("api-assignment-submissions-zip", "GET"): row(D, 404, 404, 200, 200, 404, 200),
+    ("api-submission-file", "GET"):         row(D,   200, 404, 200, 404, 404, 200),
     ("api-extensions", "GET"):              row(D,   200, 200, 200, 200, 200, 200),
     ("api-extensions", "POST"):             row(D,   403, 403, 403, 403, 404, 201),
     ("api-extension", "DELETE"):            row(D,   404, 404, 404, 404, 404, 204),  # only instructors see extensions to revoke
@@ -273,10 +280,13 @@ KWARG_OBJECTS = {
     "job_id": "import_job",
     "extension_id": "extension",
     "question_id": "project_question",
+    "submission_id": "submission",
 }
 # Per (route, method): another object where the default one cannot show the rule.
 KWARG_OVERRIDES = {
     ("api-assignment-submissions", "POST"): {"assignment_id": "open_assignment"},
+    ("api-assignment-submissions", "GET"): {"assignment_id": "open_assignment"},
+    ("api-assignment-submissions-zip", "GET"): {"assignment_id": "open_assignment"},
     ("api-team-grades", "POST"): {"assignment_id": "project"},
     ("api-participation-imports", "POST"): {"assignment_id": "participation"},
     ("api-regrade-appeal", "POST"): {"request_id": "resolved_request"},
@@ -286,7 +296,7 @@ KWARG_OVERRIDES = {
     ("api-team-decline", "POST"): {"team_id": "inviting_team"},
 }
 # Kwargs whose object belongs to student_concerned (or is theirs to act on): other_student gets 404.
-OWNED_KWARGS = {"grade_id", "request_id", "enrolment_id", "team_id", "token_id"}
+OWNED_KWARGS = {"grade_id", "request_id", "enrolment_id", "team_id", "token_id", "submission_id"}
 # Objects among those that also belong to a student of CS 7643-A, so the TA of that section reaches them.
 IN_OTHER_SECTION_TOO = {"inviting_team"}
 # Routes that show the students of the section they name (the owner's section): the TA of the other
@@ -304,6 +314,7 @@ COURSE_KWARGS = {
     "team_id",
     "job_id",
     "question_id",
+    "submission_id",
 }
 
 
@@ -338,6 +349,7 @@ class Objects:
     outside_section_ids: dict[str, set[int]] = field(default_factory=dict)
     api_token: ApiToken | None = None  # student_concerned's
     import_job: ImportJob | None = None  # the instructor's failed roster import (it has row errors)
+    submission: Submission | None = None  # student_concerned's, to HW2 (open_assignment)
 
     @property
     def owner(self) -> User:
@@ -481,7 +493,15 @@ def objects(world, django_capture_on_commit_callbacks) -> Objects:
         error={"detail": "Nothing was imported.", "code": "invalid_rows", "fields": {"line 2": "bad"}},
         created_at=now,
     )
+    objects.submission = submission_create(
+        acting_user=w.ug1,
+        assignment_id=open_assignment.id,
+        file=SimpleUploadedFile("hw2.pdf", b"%PDF-1.4 ug1's answers"),
+        collaborators=[],
+        honor_statement_accepted=True,
+    )[0]
     objects.owner_ids = {
+        "submissions": {objects.submission.id},
         "tokens": {objects.api_token.id},
         "grades": set(Grade.objects.filter(student=w.ug1).values_list("id", flat=True)),
         "requests": set(RegradeRequest.objects.filter(student=w.ug1).values_list("id", flat=True)),
@@ -576,6 +596,7 @@ LIST_ITEMS = {
     ("api-extensions", "GET"): "extensions",
     ("api-course-teams", "GET"): "teams",
     ("api-tokens", "GET"): "tokens",
+    ("api-assignment-submissions", "GET"): "submissions",
 }
 
 

@@ -44,7 +44,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from courses.models import Course, Enrolment, Section, Team, User
+from courses.models import Course, Enrolment, Section, Submission, Team, User
 from courses.services.teams import team_create
 from grading.models import Grade, GradeExport, RegradeRequest
 
@@ -202,6 +202,7 @@ def _existing_ids() -> dict[str, list[int]]:
         "export_id": ids(GradeExport.objects.all()),
         "enrolment_id": ids(Enrolment.objects.all()),
         "team_id": ids(Team.objects.all()),
+        "submission_id": ids(Submission.objects.all()),
     }
 
 

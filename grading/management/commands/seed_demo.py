@@ -4,6 +4,7 @@ Idempotent: running it twice changes nothing. `--relative` shifts every date so 
 week 5 of the term (upcoming, in-grace and closed work all show on a first look).
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -267,15 +268,17 @@ class Command(BaseCommand):
         for user in User.objects.filter(username__in=usernames):
             if Submission.objects.filter(student=user, assignment=assignment).exists():
                 continue
+            content = f"{assignment.code} by {user.username}\n".encode()
             submission = Submission.objects.create(
                 student=user,
                 assignment=assignment,
-                file=ContentFile(
-                    f"{assignment.code} by {user.username}\n".encode(), name=f"{assignment.code}.txt"
-                ),
+                file=ContentFile(content, name=f"{assignment.code}.txt"),
                 submitted_at=assignment.due_at - timedelta(hours=5),
                 timing=Submission.Timing.ON_TIME,
                 honor_statement_accepted=True,
+                original_name=f"{assignment.code}.txt",
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
             )
             if collaborators_allowed and user.username == "ug2":
                 submission.collaborators.set(User.objects.filter(username="ug3"))
