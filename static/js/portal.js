@@ -266,7 +266,39 @@
         error.hidden = false;
         error.textContent = job.error || "The export failed. Start it again.";
       }
+      if (job.status === "done" || job.status === "failed") addToHistory(job);
     }
+
+    // The finished export joins "Recent exports" at once (the table said "No exports yet" until a reload).
+    const history = root.querySelector("[data-export-history]");
+    function addToHistory(job) {
+      if (!history) return;
+      const body = history.tBodies[0];
+      body.querySelectorAll("[data-export-empty], [data-export-id='" + job.id + "']").forEach(function (row) { row.remove(); });
+      const row = body.insertRow(0);
+      row.dataset.exportId = job.id;
+      const cells = ["When", "Format", "By", "Status", "File"].map(function (label) {
+        const cell = row.insertCell();
+        cell.dataset.label = label;
+        return cell;
+      });
+      const when = document.createElement("time");
+      when.setAttribute("datetime", job.created_at);
+      when.textContent = formatIn(new Date(job.created_at), history.dataset.zone);
+      cells[0].appendChild(when);
+      cells[1].textContent = job.format_label;
+      cells[2].textContent = job.requested_by;
+      cells[3].textContent = job.status_label + (job.error ? ": " + job.error : "");
+      if (job.download_url) {
+        const a = document.createElement("a");
+        a.href = job.download_url;
+        a.textContent = "Download";
+        cells[4].appendChild(a);
+      } else {
+        cells[4].textContent = "—";
+      }
+    }
+
 
     async function poll(url) {
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });

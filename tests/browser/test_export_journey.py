@@ -44,6 +44,15 @@ def test_instructor_exports_grades_for_canvas(page, live_server, seeded):
     expect(link).to_be_visible()
     expect(page.locator("[data-export-error]")).to_be_hidden()
 
+    # The finished export is in "Recent exports" at once, not "No exports yet" until a reload.
+    history = page.get_by_role("region", name="Recent exports")
+    expect(history).not_to_contain_text("No exports yet")
+    first = history.get_by_role("row").nth(1)
+    expect(first).to_contain_text("Canvas gradebook import")
+    expect(first).to_contain_text("instructor")
+    expect(first).to_contain_text("Done")
+    expect(first.get_by_role("link", name="Download")).to_be_visible()
+
     with page.expect_download() as info:
         link.click()
     download = info.value

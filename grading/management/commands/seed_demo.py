@@ -106,7 +106,7 @@ COURSE_TEXT = {
 
 
 def term_name(starts_on: date, ends_on: date) -> str:
-    """A shifted term is named for its dates ("Fall 2026 – Winter 2027"), not for the slides' Spring 2023."""
+    """A shifted term is named for its dates (e.g. Fall 2026 to Winter 2027), not for the slides' Spring 2023."""
     first = f"{SEASONS[starts_on.month]} {starts_on.year}"
     last = f"{SEASONS[ends_on.month]} {ends_on.year}"
     return first if first == last else f"{first} – {last}"
