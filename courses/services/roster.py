@@ -22,7 +22,21 @@ from portal.errors import PortalError
 from portal.tasking import enqueue_on_commit
 
 REQUIRED_COLUMNS = ("username", "name", "email", "section", "status", "grading_basis")
+OPTIONAL_COLUMNS = ("sis_id", "canvas_user_id")
+# A gradebook exported from Canvas names its columns Student, ID, SIS User ID, SIS Login ID, Section
+# (Canvas's gradebook import reads the same names). `ID` is Canvas's own user id, the SIS Login ID is the
+# university login (the portal's username) and the SIS User ID the registrar's id.
+CANVAS_COLUMNS = {
+    "student": "name",
+    "id": "canvas_user_id",
+    "sis user id": "sis_id",
+    "sis login id": "username",
+    "section": "section",
+}
+CANVAS_REQUIRED = ("username", "name", "section")
 USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
+# Canvas's user ids are 64-bit numbers: ASCII digits only (no sign, space, letter or formula), at most 19.
+CANVAS_USER_ID = re.compile(r"^[0-9]{1,19}$", re.ASCII)
 BASIS_ALIASES = {
     "pass/fail": "pass_fail",
     "pass-fail": "pass_fail",
@@ -45,6 +59,7 @@ class RosterRow:
     status: str
     grading_basis: str
     sis_id: str
+    canvas_user_id: str = ""
 
 
 def decode_csv(data: bytes) -> str:
@@ -80,23 +95,60 @@ def _length_problems(**values: str) -> list[str]:
     return problems
 
 
-def _check_header(fieldnames) -> list[str]:
-    header = [h.strip().lower() for h in (fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+@dataclass(frozen=True)
+class Header:
+    columns: list[str]  # each column's name in the portal's terms ("" for a column the import ignores)
+    canvas: bool  # a gradebook exported from Canvas (its column names)
+
+
+def _check_header(fieldnames) -> Header:
+    """The file's columns in the portal's terms: its own names (username, name, email, section, status,
+    grading_basis, optionally sis_id and canvas_user_id), or Canvas's. A file with Canvas's names (it has
+    an "SIS Login ID" column) needs only the login, the name and the section: status and grading basis
+    default to enrolled and credit (Canvas lists the students of the course), the e-mail may be absent."""
+    names = [re.sub(r"\s+", " ", (h or "").strip().lower()) for h in (fieldnames or [])]
+    canvas = "sis login id" in names
+    ours = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    columns = [n if n in ours else CANVAS_COLUMNS.get(n, "") if canvas else "" for n in names]
+    twice = sorted({c for c in columns if c and columns.count(c) > 1})
+    if twice:
+        raise PortalError(
+            f"The header names {', '.join(twice)} twice (in the portal's and in Canvas's words, say "
+            "username and SIS Login ID); keep one column each.",
+            code="bad_header",
+            fields={"file": f"Columns named twice: {', '.join(twice)}."},
+        )
+    missing = [c for c in (CANVAS_REQUIRED if canvas else REQUIRED_COLUMNS) if c not in columns]
     if missing:
         raise PortalError(
-            f"The header lacks {', '.join(missing)}. Expected columns: {', '.join(REQUIRED_COLUMNS)} (and optionally sis_id).",
+            f"The header lacks {', '.join(missing)}. Expected columns: {', '.join(REQUIRED_COLUMNS)} (and "
+            f"optionally {' and '.join(OPTIONAL_COLUMNS)}), or a gradebook exported from Canvas (Student, ID, "
+            "SIS User ID, SIS Login ID, Section).",
             code="bad_header",
             fields={"file": f"Missing columns: {', '.join(missing)}."},
         )
-    return header
+    return Header(columns, canvas)
+
+
+def _canvas_extra_row(values: dict[str, str]) -> bool:
+    """Rows of a Canvas gradebook export that are not students: the "Points Possible" row, the row that
+    marks muted or manually posted assignments (no name, no ids), and Canvas's own Test Student (no
+    login, no SIS id)."""
+    name = values.get("name", "")
+    ids = [values.get(c, "") for c in ("username", "sis_id", "canvas_user_id")]
+    if "Points Possible" in name or not any([name, *ids]):
+        return True
+    return name in ("Student, Test", "Test Student") and not any(ids[:2])
 
 
 def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = None) -> list[RosterRow]:
     """Validate every row; raise one error listing each bad line, or return the rows. `progress` is
     called with the number of rows read so far, every PROGRESS_EVERY rows."""
     reader = csv.DictReader(io.StringIO(text))
-    reader.fieldnames = _check_header(reader.fieldnames)
+    header = _check_header(reader.fieldnames)
+    reader.fieldnames = header.columns
+    login = "SIS Login ID" if header.canvas else "username"
+    canvas_ids: dict[str, tuple[int, str]] = {}
     sections = {s.code.replace(" ", "").upper(): s for s in course.sections.all()}
     rows, errors, seen = [], {}, {}
     for count, raw in enumerate(reader, start=1):
@@ -104,28 +156,45 @@ def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = 
             progress(count)
         line = reader.line_num  # the file's own line number: blank lines are skipped but still counted
         values = {k: (v or "").strip() for k, v in raw.items() if k}
+        if header.canvas and _canvas_extra_row(values):
+            continue
         problems = []
         username = values.get("username", "")
         if not USERNAME.match(username):
-            problems.append("username is empty or has characters other than letters, digits and . @ + - _")
+            problems.append(f"{login} is empty or has characters other than letters, digits and . @ + - _")
         elif username in seen:
-            problems.append(f"username {username} also appears on line {seen[username]}")
+            problems.append(f"{login} {username} also appears on line {seen[username]}")
         seen.setdefault(username, line)
         email = values.get("email", "")
-        try:
-            validate_email(email)
-        except ValidationError:
-            problems.append(f"e-mail {email!r} is not an address")
+        if email or not header.canvas:
+            try:
+                validate_email(email)
+            except ValidationError:
+                problems.append(f"e-mail {email!r} is not an address")
+        canvas_user_id = values.get("canvas_user_id", "")
+        if canvas_user_id:
+            if not CANVAS_USER_ID.match(canvas_user_id):
+                problems.append(
+                    f"Canvas user id {canvas_user_id[:40]!r} is not a Canvas user id: digits only (at most "
+                    "19), as in Canvas's gradebook export; leave it empty when unknown"
+                )
+            elif canvas_ids.setdefault(canvas_user_id, (line, username))[1] != username:
+                problems.append(
+                    f"Canvas user id {canvas_user_id} is also on line {canvas_ids[canvas_user_id][0]}, "
+                    "for another student; one Canvas id is one person"
+                )
         code = values.get("section", "")
         section = sections.get(code.replace(" ", "").upper())
         if section is None:
             problems.append(
                 wrong_course_message(course, code) or f"section {code!r} is not a section of this course"
             )
-        status = values.get("status", "").lower()
+        status = values.get("status", "").lower() or ("enrolled" if header.canvas else "")
         if status not in Enrolment.Status.values:
             problems.append(f"status {status!r} is not one of enrolled, waitlisted, dropped")
-        basis = values.get("grading_basis", "").lower().replace(" ", "")
+        basis = values.get("grading_basis", "").lower().replace(" ", "") or (
+            "credit" if header.canvas else ""
+        )
         basis = BASIS_ALIASES.get(basis, basis)
         if basis not in Enrolment.GradingBasis.values:
             problems.append(
@@ -139,7 +208,18 @@ def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = 
             errors[f"line {line}"] = "; ".join(problems)
             continue
         rows.append(
-            RosterRow(line, username, first, last, email, section, status, basis, values.get("sis_id", ""))
+            RosterRow(
+                line,
+                username,
+                first,
+                last,
+                email,
+                section,
+                status,
+                basis,
+                values.get("sis_id", ""),
+                canvas_user_id,
+            )
         )
     if errors:
         raise PortalError(
@@ -240,14 +320,20 @@ def _kept_values(row: RosterRow, user: User) -> list[dict]:
         "name": f"{row.first_name} {row.last_name}".strip(),
         "email": row.email,
         "sis_id": row.sis_id,
+        "canvas_user_id": row.canvas_user_id,
     }
-    current = {"name": user.get_full_name(), "email": user.email, "sis_id": user.sis_id}
+    current = {
+        "name": user.get_full_name(),
+        "email": user.email,
+        "sis_id": user.sis_id,
+        "canvas_user_id": user.canvas_user_id,
+    }
     kept = []
     for field, value in in_file.items():
         if not value or value.casefold() == (current[field] or "").casefold():
             continue
-        if field == "sis_id" and not current[field]:
-            continue  # filled in below: a blank registrar id is not an identity to keep
+        if field in ("sis_id", "canvas_user_id") and not current[field]:
+            continue  # filled in below: a blank id is not an identity to keep
         kept.append(
             {
                 "line": row.line,
@@ -260,6 +346,35 @@ def _kept_values(row: RosterRow, user: User) -> list[dict]:
             }
         )
     return kept
+
+
+def _refuse_taken_canvas_ids(rows: list[RosterRow], existing: dict[str, User]) -> None:
+    """A Canvas user id names one person: a row giving a student an id another account holds is refused
+    (Canvas's gradebook import would put both rows' scores on one student). Rows whose account keeps a
+    different id of its own are reported as kept instead, so their file value is never written."""
+    wanted = {
+        r.canvas_user_id: r
+        for r in rows
+        if r.canvas_user_id and not (r.username in existing and existing[r.username].canvas_user_id)
+    }
+    errors = {}
+    for batch in _batches(wanted):
+        for canvas_user_id, username in User.objects.filter(canvas_user_id__in=batch).values_list(
+            "canvas_user_id", "username"
+        ):
+            row = wanted[canvas_user_id]
+            if username != row.username:
+                errors[f"line {row.line}"] = (
+                    f"Canvas user id {canvas_user_id} already belongs to another account; one Canvas id is "
+                    f"one person. Check {row.username}'s id in Canvas, or leave it empty"
+                )
+    if errors:
+        raise PortalError(
+            f"Nothing was imported: {len(errors)} row{'s' if len(errors) != 1 else ''} give a Canvas user id "
+            f"another account holds. First: {next(iter(errors))}: {next(iter(errors.values()))}.",
+            code="invalid_rows",
+            fields=dict(sorted(errors.items(), key=lambda item: int(item[0].split()[1]))),
+        )
 
 
 def roster_import_request(*, acting_user, course_id: int, data: bytes) -> ImportJob:
@@ -310,10 +425,12 @@ def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
     existing: dict[str, User] = {}
     for batch in _batches(r.username for r in rows):
         existing.update((u.username, u) for u in User.objects.select_for_update().filter(username__in=batch))
+    _refuse_taken_canvas_ids(rows, existing)
     _refuse_overfull_sections(rows, existing)
     now = timezone.now()
     new_users: list[User] = []
     sis_filled: list[User] = []
+    canvas_filled: list[User] = []
     kept: list[dict] = []
     for row in rows:
         user = existing.get(row.username)
@@ -326,6 +443,7 @@ def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
                     last_name=row.last_name,
                     email=row.email,
                     sis_id=row.sis_id,
+                    canvas_user_id=row.canvas_user_id,
                     password=make_password(None),
                     date_joined=now,
                 )
@@ -335,8 +453,12 @@ def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
             if row.sis_id and not user.sis_id:
                 user.sis_id = row.sis_id
                 sis_filled.append(user)
+            if row.canvas_user_id and not user.canvas_user_id:
+                user.canvas_user_id = row.canvas_user_id
+                canvas_filled.append(user)
     User.objects.bulk_create(new_users, batch_size=BATCH)
     User.objects.bulk_update(sis_filled, ["sis_id"], batch_size=BATCH)
+    User.objects.bulk_update(canvas_filled, ["canvas_user_id"], batch_size=BATCH)
     user_ids = {u.username: u.id for u in [*existing.values(), *new_users]}
 
     # Where each student of the file stands in this course now.

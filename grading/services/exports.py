@@ -132,7 +132,14 @@ def _write(export: GradeExport, claim: Claim) -> None:
 
 def _canvas_rows(scheme: CourseScheme):
     """Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, one column per
-    assignment as "Title (id)", the total; then the "    Points Possible" row."""
+    assignment as "Title (id)", the total; then the "    Points Possible" row.
+
+    How Canvas finds the student of a row: by `ID` first, which it reads as its own user id (so a number
+    that is not the student's Canvas id could land the scores on another student); when `ID` is blank or
+    unknown, by `SIS User ID`, then by `SIS Login ID`, then by name. So `ID` carries the Canvas user id
+    only when the roster import brought it (User.canvas_user_id) and is blank otherwise; the SIS User ID
+    (the registrar's id) and the SIS Login ID (the portal's username, the university login) are always
+    written."""
     assignments = scheme.assignments
     header = [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -147,7 +154,7 @@ def _canvas_rows(scheme: CourseScheme):
             t: StudentTotal = totals[e.user_id]
             yield [
                 e.user.sortable_name,
-                str(e.user.id),
+                e.user.canvas_user_id,  # blank when unknown: Canvas then matches by the SIS ids
                 e.user.sis_id,
                 e.user.username,
                 e.section.code,
