@@ -1,19 +1,59 @@
 from django.conf import settings
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 
 from courses.models import Enrolment, StaffRole
 
 
-def _roles(request) -> set[str]:
+def extensions_page_url(course_id: int) -> str:
+    """The course's extensions page (instructors); the staff course page where that page is missing."""
+    try:
+        return reverse("course-extensions", args=[course_id])
+    except NoReverseMatch:
+        return reverse("staff-course", args=[course_id])
+
+
+def _staff_menus(courses: dict[int, tuple[str, bool]]) -> list[dict]:
+    """The staff's navigation: Roster and Grades for every course they staff, Extensions and Exports for
+    the courses they teach. Each entry's links are (course code, address): one link goes straight to the
+    course's page; several make a menu to choose the course from."""
+    staffed = [(course_id, code) for course_id, (code, _) in courses.items()]
+    taught = [(course_id, code) for course_id, (code, teaches) in courses.items() if teaches]
+    menus = [
+        ("Roster", [(code, reverse("roster", args=[cid])) for cid, code in staffed]),
+        # The staff course page lists every assignment with its grade grid.
+        ("Grades", [(code, reverse("staff-course", args=[cid])) for cid, code in staffed]),
+        ("Extensions", [(code, extensions_page_url(cid)) for cid, code in taught]),
+        ("Exports", [(code, reverse("grade-exports", args=[cid])) for cid, code in taught]),
+    ]
+    return [{"label": label, "links": links} for label, links in menus if links]
+
+
+def _nav(request) -> dict:
+    """The user's roles ("student", "ta", "instructor") and the staff menus: two queries, once a request."""
+    cached = getattr(request, "_portal_nav", None)
+    if cached is not None:
+        return cached
     user = request.user
-    if not user.is_authenticated:
-        return set()
-    roles = set(StaffRole.objects.filter(user=user).values_list("role", flat=True).distinct())
-    if Enrolment.objects.filter(user=user, status__in=Enrolment.ACTIVE).exists():
-        roles.add("student")
-    return roles
+    nav = {"roles": set(), "staff_menus": []}
+    if user.is_authenticated:
+        courses: dict[int, tuple[str, bool]] = {}
+        staff = StaffRole.objects.filter(user=user).values_list("role", "course_id", "course__code")
+        for role, course_id, code in staff.order_by("course__code", "course_id"):
+            nav["roles"].add(role)
+            teaches = courses.get(course_id, (code, False))[1] or role == StaffRole.Role.INSTRUCTOR
+            courses[course_id] = (code, teaches)
+        if Enrolment.objects.filter(user=user, status__in=Enrolment.ACTIVE).exists():
+            nav["roles"].add("student")
+        nav["staff_menus"] = _staff_menus(courses)
+    request._portal_nav = nav
+    return nav
 
 
 def portal(request):
-    """Navigation needs the user's roles; computed only when a template asks."""
-    return {"PORTAL_TIME_ZONE": settings.TIME_ZONE, "nav_roles": SimpleLazyObject(lambda: _roles(request))}
+    """Navigation needs the user's roles and staffed courses; computed only when a template asks."""
+    return {
+        "PORTAL_TIME_ZONE": settings.TIME_ZONE,
+        "nav_roles": SimpleLazyObject(lambda: _nav(request)["roles"]),
+        "nav_staff_menus": SimpleLazyObject(lambda: _nav(request)["staff_menus"]),
+    }

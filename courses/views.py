@@ -10,8 +10,10 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from courses import access, selectors
+from courses.context_processors import extensions_page_url
 from courses.models import Course
 from courses.readiness import readiness_by_student
+from courses.selectors.attention import EXTENSIONS_RECENT_DAYS, REGRADE_WAITING_HOURS, staff_attention
 from portal.pages import or_404
 from portal.zones import is_ambiguous
 
@@ -22,20 +24,24 @@ def _course_or_404(user, course_id: int) -> Course:
 
 @login_required
 def home(request):
+    """A student's courses and what is due next; for staff, per course they staff, what needs attention
+    (courses.selectors.attention). A constant number of queries whatever the courses' size."""
     me = selectors.me_summary(request.user)
-    courses = list(selectors.courses_for_user(request.user))
     deadlines = [
         row for row in selectors.deadlines_for_student(request.user) if row.status in ("open", "grace")
     ]
-    staff_course_ids = {r["course_id"] for r in me["staff_roles"]}
+    attention = staff_attention(request.user)
+    for item in attention:
+        item.extensions_url = extensions_page_url(item.course.id)
     return render(
         request,
         "courses/home.html",
         {
             "me": me,
-            "courses": courses,
             "upcoming": deadlines[:5],
-            "staff_courses": [c for c in courses if c.id in staff_course_ids],
+            "staff_courses": attention,
+            "regrade_waiting_hours": REGRADE_WAITING_HOURS,
+            "extensions_recent_days": EXTENSIONS_RECENT_DAYS,
             "is_instructor": "instructor" in me["roles"],
             "is_ta": "ta" in me["roles"],
         },

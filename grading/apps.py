@@ -8,6 +8,9 @@ class GradingConfig(AppConfig):
     def ready(self):
         # The course pages (roster, join) show readiness without importing grading.
         from courses import readiness
-        from grading.selectors import readiness_by_student
+        from courses.selectors import attention
+        from grading.selectors import readiness_by_student, staff_attention
 
         readiness.register(readiness_by_student)
+        # The staff's home page lists waiting regrade requests and exports without importing grading.
+        attention.register_grading(staff_attention)

@@ -21,6 +21,7 @@ class GradeFilter(django_filters.FilterSet):
 
 
 class RegradeRequestFilter(django_filters.FilterSet):
+    course = IdFilter(field_name="grade__assignment__course_id", label="Course")
     assignment = IdFilter(field_name="grade__assignment_id", label="Assignment")
     question = IdFilter(field_name="question_id", label="Question")
     section = IdFilter(method="filter_section", label="Section")
@@ -35,7 +36,7 @@ class RegradeRequestFilter(django_filters.FilterSet):
 
     class Meta:
         model = RegradeRequest
-        fields = ["assignment", "question", "section", "state", "older_than_hours"]
+        fields = ["course", "assignment", "question", "section", "state", "older_than_hours"]
 
     def filter_state(self, queryset, name, value):
         if value == "active":

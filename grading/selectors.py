@@ -314,3 +314,45 @@ def student_totals(user) -> list[tuple]:
         scheme = CourseScheme.load(enrolment.section.course)
         out.append((scheme, totals_for_students(scheme, [enrolment], released_only=True)[0]))
     return out
+
+
+def staff_attention(
+    user, *, course_ids, instructor_course_ids, waiting_since, exports_shown: int
+) -> dict[str, dict]:
+    """The grading side of the staff's home page (courses.selectors.attention), for every course at once:
+    regrade requests still open or claimed that were made at or before `waiting_since`, counted per
+    course within the user's staff scope (what the queue's `older_than_hours` filter lists), and the
+    latest `exports_shown` grade exports of each course the user teaches. Two queries."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    from grading.models import GradeExport
+
+    waiting = dict(
+        access.requests_visible_to(user)
+        .filter(
+            state__in=RegradeRequest.ACTIVE,
+            created_at__lte=waiting_since,
+            grade__assignment__course_id__in=course_ids,
+        )
+        .values("grade__assignment__course_id")
+        .annotate(n=Count("id"))
+        .values_list("grade__assignment__course_id", "n")
+    )
+    exports: dict[int, list] = {}
+    if instructor_course_ids:
+        latest = (
+            GradeExport.objects.filter(course_id__in=instructor_course_ids)
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=[F("course_id")],
+                    order_by=[F("created_at").desc(), F("id").desc()],
+                )
+            )
+            .filter(rank__lte=exports_shown)
+            .order_by("course_id", "rank")
+        )
+        for export in latest:
+            exports.setdefault(export.course_id, []).append(export)
+    return {"regrades_waiting": waiting, "exports": exports}

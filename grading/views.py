@@ -88,7 +88,8 @@ def assignment_outline(request, assignment_id: int):
 @login_required
 def regrade_queue(request):
     staff_courses = course_access.staff_courses(request.user)
-    if not staff_courses.exists():
+    courses = list(staff_courses.order_by("code"))  # the course filter's choices
+    if not courses:
         raise Http404("The regrade queue is for course staff.")
     base = selectors.regrade_requests_for_user(request.user).filter(
         grade__assignment__course__in=staff_courses
@@ -97,7 +98,7 @@ def regrade_queue(request):
     if "state" not in params:
         params["state"] = "active"
     filterset = RegradeRequestFilter(params, queryset=base)
-    _limit_choices(filterset, request.user, staff_courses)
+    _limit_choices(filterset, request.user, staff_courses, courses)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -117,13 +118,19 @@ def _without_page(params) -> str:
     return params.urlencode()
 
 
-def _limit_choices(filterset, user, staff_courses) -> None:
+def _limit_choices(filterset, user, staff_courses, courses) -> None:
     """Offer only the user's own courses' assignments, and the sections they staff, in the filter form."""
     from django import forms
 
     from courses.models import Assignment
 
     form = filterset.form
+    form.fields["course"] = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        choices=[("", "All courses")] + [(c.id, c.code) for c in courses],
+        label="Course",
+    )
     form.fields["assignment"] = forms.TypedChoiceField(
         required=False,
         coerce=int,

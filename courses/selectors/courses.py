@@ -19,13 +19,18 @@ def courses_for_user(user):
     return access.member_courses(user).select_related("term").order_by("term__starts_on", "code")
 
 
-def sections_for_course(course: Course, *, staff_user=None):
-    """The course's sections with their counts; with `staff_user`, only the sections that person staffs."""
-    sections = access.staff_sections(staff_user, course.id) if staff_user else course.sections.all()
+def with_seat_counts(sections):
+    """Sections annotated with `enrolled_count` and `waitlisted_count`."""
     return sections.annotate(
         enrolled_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.ENROLLED)),
         waitlisted_count=Count("enrolments", filter=Q(enrolments__status=Enrolment.Status.WAITLISTED)),
-    ).order_by("code")
+    )
+
+
+def sections_for_course(course: Course, *, staff_user=None):
+    """The course's sections with their counts; with `staff_user`, only the sections that person staffs."""
+    sections = access.staff_sections(staff_user, course.id) if staff_user else course.sections.all()
+    return with_seat_counts(sections).order_by("code")
 
 
 def assignments_for_course(course_id: int):

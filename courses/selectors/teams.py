@@ -20,10 +20,18 @@ class TeamView:
     status: str  # "complete", "forming", "solo_pending", "solo_approved"
 
 
-def _team_status(team, accepted: int, size) -> str:
+def solo_status(team, accepted: int) -> str | None:
+    """A team of one whose member stated a reason: "solo_approved" once the instructor approved it,
+    "solo_pending" until then; None for any other team (the home page's approvals count by this rule)."""
     if accepted == 1 and team.solo_reason:
         return "solo_approved" if team.solo_approved_at else "solo_pending"
-    return "complete" if size.minimum <= accepted <= size.maximum else "forming"
+    return None
+
+
+def _team_status(team, accepted: int, size) -> str:
+    return solo_status(team, accepted) or (
+        "complete" if size.minimum <= accepted <= size.maximum else "forming"
+    )
 
 
 def teams_for_course(course: Course, *, user=None) -> list[TeamView]:
