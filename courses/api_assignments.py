@@ -14,6 +14,7 @@ from courses.models import Assignment, Submission
 from courses.services import assignments, submissions
 from portal.api import ERROR, InCourseZone, InstantField, InstantModelSerializer, plausible_time, validated
 from portal.parsers import JSONParser
+from portal.received import received_at
 
 # ---- assignments -------------------------------------------------------------------------------------
 
@@ -167,6 +168,7 @@ class SubmissionCreateView(generics.ListAPIView):
             file=data["file"],
             collaborators=collaborators,
             honor_statement_accepted=data["honor_statement_accepted"],
+            now=received_at(request),  # when the upload began, not when a worker got to it
         )
         out = {
             "id": submission.id,

@@ -27,13 +27,19 @@ def _is_address(value: str) -> bool:
     return True
 
 
+def proxies_trusted() -> int:
+    """How many reverse proxies of ours stand in front (PORTAL_TRUSTED_PROXIES); 0 means none, and then no
+    header a proxy would set (X-Forwarded-For, X-Request-Start) is believed, since anyone can send one."""
+    return settings.PORTAL_TRUSTED_PROXIES
+
+
 def client_address(request) -> str | None:
     """The socket address, unless PORTAL_TRUSTED_PROXIES = n proxies of ours stand in front: then the n-th
     X-Forwarded-For entry from the right, the address our outermost proxy saw. Entries left of it are
     whatever the client sent and are never read. The same rule as DRF's NUM_PROXIES (set from the same
     setting), so the rate limit and the lockout agree."""
     remote = request.META.get("REMOTE_ADDR") or ""
-    proxies = settings.PORTAL_TRUSTED_PROXIES
+    proxies = proxies_trusted()
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR") or ""
     if proxies > 0 and forwarded:
         entries = [entry.strip() for entry in forwarded.split(",")]

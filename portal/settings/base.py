@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: when the request reached the portal, before anything reads its body (portal.received).
+    "portal.received.ReceivedAtMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.errorpages.FriendlyNotFoundMiddleware",  # the styled 404 page also in debug (no URL list)
     # Before anything reads the body: a Content-Length over the upload limit is refused unread (413).
@@ -124,6 +126,8 @@ PORTAL_LOGIN_LOCK_MINUTES = int(os.environ.get("PORTAL_LOGIN_LOCK_MINUTES", "15"
 # How many reverse proxies of ours stand in front of the portal. 0: the socket address is the client and
 # X-Forwarded-For is ignored (anyone can send it); n: the n-th X-Forwarded-For entry from the right.
 PORTAL_TRUSTED_PROXIES = int(os.environ.get("PORTAL_TRUSTED_PROXIES", "0"))
+# A trusted proxy's X-Request-Start older than this is not believed (portal.received).
+PORTAL_REQUEST_START_MAX_AGE_SECONDS = int(os.environ.get("PORTAL_REQUEST_START_MAX_AGE_SECONDS", "300"))
 # Failures count per username (from any address) and per address (for any username): a fresh or forged
 # address buys no more tries, nor does a fresh username.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
