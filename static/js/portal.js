@@ -353,7 +353,33 @@
     });
   }
 
+  // On a phone the main navigation folds behind a Menu button (without script it simply wraps).
+  function wireNavMenu(root) {
+    const nav = root.querySelector("nav[data-nav]");
+    const button = nav ? nav.querySelector(".nav-toggle button") : null;
+    if (!button) return;
+    nav.classList.add("nav-folding");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      const open = !nav.classList.contains("open");
+      nav.classList.toggle("open", open);
+      button.setAttribute("aria-expanded", String(open));
+      if (open) {
+        const first = nav.querySelector("#nav-links a, #nav-links summary, #nav-links button");
+        if (first) first.focus();
+      }
+    });
+    nav.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && nav.classList.contains("open")) {
+        nav.classList.remove("open");
+        button.setAttribute("aria-expanded", "false");
+        button.focus();
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    wireNavMenu(document);
     labelScrollers(document);
     window.addEventListener("resize", function () { labelScrollers(document); });
     wireExports(document);

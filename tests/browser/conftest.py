@@ -118,7 +118,8 @@ def login(page, live_server, username: str, password: str = DEMO_PASSWORD) -> No
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # On a phone the Sign out button is folded into the Menu: present is enough.
+    expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_have_count(1)
 
 
 @pytest.fixture(scope="session")
