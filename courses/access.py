@@ -56,6 +56,61 @@ def access_course_as_staff(user, course_id: int) -> Course:
     return course
 
 
+# ---- course setup -------------------------------------------------------------------------------------
+# Superusers create terms and courses (and may set up any course: they name its first instructor); a
+# course's instructors set it up from then on: its settings, sections and staff. TAs read the staff list.
+
+
+def may_create_courses(user) -> bool:
+    """Terms and new courses are the superusers' (the registrar's side); instructors pick a term."""
+    return bool(user.is_authenticated and user.is_superuser)
+
+
+def access_course_creation(user, what: str = "create courses") -> None:
+    """Refuse anyone but a superuser: terms and new courses."""
+    if not may_create_courses(user):
+        raise PermissionDenied(
+            f"Only the portal's administrators (superusers) {what}; ask one. Instructors pick an existing term."
+        )
+
+
+def access_course_for_setup(user, course_id: int, *, read: bool = False) -> Course:
+    """A course whose setup the user may change: its instructors, and superusers. With `read`, its TAs
+    may look too. A student of the course: 403 for a change, not found for a read; others: not found."""
+    if may_create_courses(user):
+        course = Course.objects.filter(pk=course_id).select_related("term").first()
+        if course is None:
+            raise ObjectNotFound("No such course. Check the link; the admin lists every course.")
+        return course
+    if read:
+        return access_course_as_staff(user, course_id)
+    return access_course_as_instructor(user, course_id)
+
+
+def access_section_for_setup(user, section_id: int) -> Section:
+    """A section the user may change (capacity, room, the rest): the course's instructors, superusers."""
+    section = Section.objects.filter(pk=section_id).select_related("course").first()
+    try:
+        if section is None:
+            raise ObjectNotFound()
+        access_course_for_setup(user, section.course_id)
+    except ObjectNotFound as exc:
+        raise ObjectNotFound("No such section among your courses.") from exc
+    return section
+
+
+def access_staff_role_for_setup(user, staff_role_id: int) -> StaffRole:
+    """A staff role the user may remove: the course's instructors, superusers."""
+    role = StaffRole.objects.filter(pk=staff_role_id).select_related("user", "course", "section").first()
+    try:
+        if role is None:
+            raise ObjectNotFound()
+        access_course_for_setup(user, role.course_id)
+    except ObjectNotFound as exc:
+        raise ObjectNotFound("No such staff role among your courses.") from exc
+    return role
+
+
 def access_section(user, section_id: int) -> Section:
     section = (
         Section.objects.filter(pk=section_id, course__in=member_courses(user))

@@ -145,7 +145,9 @@ class SectionOut(InstantModelSerializer):
             "capacity",
             "room_capacity",
             "stream_url",
+            "stream_info",
             "recordings_url",
+            "recordings_info",
             "notes",
             "enrolled_count",
             "waitlisted_count",
@@ -160,8 +162,20 @@ class SectionListView(APIView):
 
 
 class SectionIn(serializers.Serializer):
+    """A section's fields (courses.services.waitlist.SECTION_FIELDS and its seats); a PATCH sends any."""
+
+    code = serializers.CharField(max_length=32)
+    level = serializers.ChoiceField(choices=Section.Level.choices)
+    delivery = serializers.ChoiceField(choices=Section.Delivery.choices, required=False)
+    meeting_times = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    room = serializers.CharField(max_length=200, allow_blank=True, required=False)
     capacity = serializers.IntegerField(min_value=0, max_value=5000, required=False)
     room_capacity = serializers.IntegerField(min_value=0, max_value=5000, required=False)
+    stream_url = serializers.URLField(max_length=200, allow_blank=True, required=False)
+    stream_info = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    recordings_url = serializers.URLField(max_length=200, allow_blank=True, required=False)
+    recordings_info = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    notes = serializers.CharField(allow_blank=True, required=False)
 
 
 class SectionDetailView(APIView):
@@ -172,11 +186,14 @@ class SectionDetailView(APIView):
         return Response(SectionOut(section).data)
 
     @extend_schema(
-        request=SectionIn, responses={200: SectionOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["courses"]
+        request=SectionIn(partial=True),
+        responses={200: SectionOut, 400: ERROR, 403: ERROR, 404: ERROR},
+        tags=["courses", "setup"],
     )
     def patch(self, request, section_id: int):
-        """Set capacity (up to the room's size) or the room's size (instructors). A raise promotes from the
-        waitlist in a task."""
-        data = validated(SectionIn, request.data)
+        """Change a section (instructors): capacity (up to the room's size; a raise promotes from the
+        waitlist in a task), the room's size, code, level, delivery, room, meeting times, stream and
+        recordings links, notes."""
+        data = validated(SectionIn, request.data, partial=True)
         section = waitlist.section_update(acting_user=request.user, section_id=section_id, **data)
         return Response(SectionOut(selectors.sections_for_course(section.course).get(pk=section.pk)).data)

@@ -1,14 +1,31 @@
 from django.urls import path
 
-from courses import api, api_assignments, api_extensions, api_jobs, api_submissions, api_teams, api_waitlist
+from courses import (
+    api,
+    api_assignments,
+    api_extensions,
+    api_jobs,
+    api_setup,
+    api_submissions,
+    api_teams,
+    api_waitlist,
+)
 
 urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("me/deadlines/", api.MyDeadlinesView.as_view(), name="api-my-deadlines"),
     path("me/calendar-token/", api.CalendarTokenResetView.as_view(), name="api-calendar-token"),
-    path("courses/", api.CourseListView.as_view(), name="api-courses"),
-    path("courses/<int:course_id>/", api.CourseDetailView.as_view(), name="api-course"),
-    path("courses/<int:course_id>/sections/", api.SectionListView.as_view(), name="api-course-sections"),
+    path("courses/", api_setup.CourseListView.as_view(), name="api-courses"),
+    path("courses/<int:course_id>/", api_setup.CourseDetailView.as_view(), name="api-course"),
+    path(
+        "courses/<int:course_id>/sections/", api_setup.SectionListView.as_view(), name="api-course-sections"
+    ),
+    path("courses/<int:course_id>/staff/", api_setup.CourseStaffView.as_view(), name="api-course-staff"),
+    path(
+        "staff-roles/<int:staff_role_id>/", api_setup.StaffRoleDetailView.as_view(), name="api-staff-role"
+    ),
+    path("terms/", api_setup.TermListView.as_view(), name="api-terms"),
+    path("terms/<int:term_id>/", api_setup.TermDetailView.as_view(), name="api-term"),
     path(
         "courses/<int:course_id>/assignments/",
         api_assignments.AssignmentListView.as_view(),

@@ -169,7 +169,7 @@ class Section(models.Model):
         return self.code
 
     def clean(self) -> None:
-        """The admin's form checks what courses.services.waitlist.section_update checks."""
+        """A section's seats, for any `full_clean` (the section services run it after their own checks)."""
         errors = {}
         if self.room_capacity < 1:
             errors["room_capacity"] = "A room has at least 1 seat; give the room's size."
@@ -440,6 +440,8 @@ class AuditEvent(models.Model):
 
         ASSIGNMENT_CREATE = "assignment.create", "Assignment created"
         ASSIGNMENT_UPDATE = "assignment.update", "Assignment changed"
+        COURSE_CREATE = "course.create", "Course created"
+        COURSE_UPDATE = "course.update", "Course settings changed"
         ENROLMENT_SET = "enrolment.set", "Enrolment set"
         ENROLMENT_DROP = "enrolment.drop", "Student dropped"
         EXTENSION_GRANT = "extension.grant", "Extension granted"
@@ -462,7 +464,11 @@ class AuditEvent(models.Model):
         REGRADE_APPEAL = "regrade.appeal", "Regrade appealed"
         ROSTER_IMPORT = "roster.import", "Roster imported"
         SECTION_CAPACITY = "section.capacity", "Section capacity changed"
+        SECTION_CREATE = "section.create", "Section added"
+        SECTION_UPDATE = "section.update", "Section changed"
         SIT_IN_REQUEST = "sit_in.request", "Sit-in requested"
+        STAFF_ADD = "staff.add", "Staff role added"
+        STAFF_REMOVE = "staff.remove", "Staff role removed"
         SUBMISSION_CREATE = "submission.create", "Work submitted"
         TEAM_CREATE = "team.create", "Team created"
         TEAM_INVITE = "team.invite", "Team invitation"
@@ -470,6 +476,8 @@ class AuditEvent(models.Model):
         TEAM_DECLINE = "team.decline", "Team invitation declined"
         TEAM_REQUEST_SOLO = "team.request_solo", "Solo project requested"
         TEAM_APPROVE_SOLO = "team.approve_solo", "Solo project approved"
+        TERM_CREATE = "term.create", "Term created"
+        TERM_UPDATE = "term.update", "Term changed"
         WAITLIST_JOIN = "waitlist.join", "Joined the waitlist"
         WAITLIST_LEAVE = "waitlist.leave", "Left the waitlist"
         WAITLIST_PROMOTE = "waitlist.promote", "Promoted from the waitlist"

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from courses import views
+from courses import views, views_setup
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("courses/<int:course_id>/", views.course_info, name="course-info"),
     path("courses/<int:course_id>/staff/", views.staff_course, name="staff-course"),
+    path("courses/new/", views_setup.course_new, name="course-new"),
+    path("courses/<int:course_id>/setup/", views_setup.course_setup, name="course-setup"),
     path("deadlines/", views.my_deadlines, name="my-deadlines"),
     path(
         "assignments/<int:assignment_id>/submissions/", views.assignment_overview, name="assignment-overview"

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment
+from courses.selectors.setup import BONUS, COUNTED, weight_kind
 from grading.models import Question, QuestionRequirement, QuestionScore
 
 ZERO = Decimal(0)
@@ -186,9 +187,10 @@ def student_total(
         if result.percent is None or not assignment.weight:
             continue
         weighted = assignment.weight * result.percent / HUNDRED
-        if assignment.is_bonus:
+        kind = weight_kind(assignment)  # the setup page's weights by category count the same way
+        if kind == BONUS:
             total.bonus += min(assignment.weight, weighted)
-        elif assignment.counts_toward_grade:
+        elif kind == COUNTED:
             total.category_totals[assignment.category] = (
                 total.category_totals.get(assignment.category, ZERO) + weighted
             )

@@ -7,6 +7,7 @@ promoted twice. Promotion itself runs in a Celery task after commit.
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -141,45 +142,126 @@ def enrolment_drop(*, acting_user, enrolment_id: int) -> Enrolment:
     return enrolment
 
 
-@transaction.atomic
-def section_update(
-    *, acting_user, section_id: int, capacity: int | None = None, room_capacity: int | None = None
-) -> Section:
-    """Change a section's capacity (up to the room's size); a raise promotes from the waitlist."""
-    section = access.access_section(acting_user, section_id)
-    if not access.is_instructor(acting_user, section.course_id):
-        raise PermissionDenied("Only the course's instructors change capacity.")
-    section = _lock_section(section_id)
-    new_room = section.room_capacity if room_capacity is None else room_capacity
-    new_capacity = section.capacity if capacity is None else capacity
-    if new_room < 1:  # 0 once meant "no limit": every section now has a room of a known size
+# What an instructor sets on a section besides its seats (the API shows these too).
+SECTION_FIELDS = (
+    "code",
+    "level",
+    "delivery",
+    "meeting_times",
+    "room",
+    "stream_url",
+    "stream_info",
+    "recordings_url",
+    "recordings_info",
+    "notes",
+)
+
+
+def _section_problems(section: Section, *, enrolled: int = 0) -> None:
+    """The rules every section keeps: seats within the room, a code of its own in the course, the fields'
+    own limits (lengths, choices, links). Raises the first problem, with every field's message."""
+    if section.room_capacity < 1:  # 0 once meant "no limit": every section now has a room of a known size
         raise PortalError(
             f"Give the number of seats in {section.code}'s room (at least 1); capacity grows up to it.",
             fields={"room_capacity": "At least 1 seat."},
         )
-    if new_capacity > new_room:
+    if section.capacity > section.room_capacity:
         raise PortalError(
-            f"The room holds {new_room}; capacity can grow up to that. Raise the room capacity first if the room changed.",
-            fields={"capacity": f"At most {new_room}."},
+            f"The room holds {section.room_capacity}; capacity can grow up to that. Raise the room capacity first if the room changed.",
+            fields={"capacity": f"At most {section.room_capacity}."},
         )
-    enrolled = _enrolled_count(section)
-    if new_capacity < enrolled:
+    if section.capacity < enrolled:
         raise PortalError(
             f"{enrolled} students are enrolled; capacity cannot go below that. Drop students first.",
             fields={"capacity": f"At least {enrolled}."},
         )
-    old = section.capacity
-    section.capacity, section.room_capacity = new_capacity, new_room
-    section.save(update_fields=["capacity", "room_capacity"])
+    fields: dict[str, str] = {}
+    section.code = (section.code or "").strip()
+    clash = Section.objects.filter(course_id=section.course_id, code__iexact=section.code)
+    if section.pk:
+        clash = clash.exclude(pk=section.pk)
+    if not section.code:
+        fields["code"] = "Give the section a code, e.g. CS 4644."
+    elif clash.exists():
+        fields["code"] = f"{section.code} is already a section of this course; choose another code."
+    try:
+        section.full_clean(exclude=["course", "code"], validate_unique=False, validate_constraints=False)
+    except DjangoValidationError as exc:
+        fields.update({k: " ".join(v) for k, v in exc.message_dict.items()})
+    if fields:
+        name, message = next(iter(fields.items()))
+        raise PortalError(message if name == "code" else f"{name}: {message}", fields=fields)
+
+
+@transaction.atomic
+def section_create(*, acting_user, course_id: int, capacity: int = 0, room_capacity: int = 1, **values) -> Section:
+    """Add a section to a course (instructors, superusers): its code is its own in the course, capacity
+    fits the room. A new section has nobody waiting, so nothing is promoted."""
+    course = access.access_course_for_setup(acting_user, course_id)
+    unknown = set(values) - set(SECTION_FIELDS)
+    if unknown:
+        raise PortalError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    section = Section(course=course, capacity=capacity, room_capacity=room_capacity, **values)
+    _section_problems(section)
+    section.save()
     audit_record(
         actor=acting_user,
-        course=section.course,
-        action="section.capacity",
+        course=course,
+        action="section.create",
         target=section.code,
-        old=old,
-        new=new_capacity,
+        capacity=capacity,
+        room_capacity=room_capacity,
     )
-    if new_capacity > old:
+    return section
+
+
+@transaction.atomic
+def section_update(
+    *,
+    acting_user,
+    section_id: int,
+    capacity: int | None = None,
+    room_capacity: int | None = None,
+    **changes,
+) -> Section:
+    """Change a section (instructors, superusers): its capacity (up to the room's size; a raise promotes
+    from the waitlist), the room's size, and its code, level, delivery, room, meeting times, stream and
+    recordings links and notes."""
+    access.access_section_for_setup(acting_user, section_id)
+    unknown = set(changes) - set(SECTION_FIELDS)
+    if unknown:
+        raise PortalError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    section = _lock_section(section_id)
+    old, old_room = section.capacity, section.room_capacity
+    seats_given = capacity is not None or room_capacity is not None
+    if room_capacity is not None:
+        section.room_capacity = room_capacity
+    if capacity is not None:
+        section.capacity = capacity
+    current = {field: getattr(section, field) for field in SECTION_FIELDS}
+    changed = {field: value for field, value in changes.items() if current[field] != value}
+    for field, value in changed.items():
+        setattr(section, field, value)
+    _section_problems(section, enrolled=_enrolled_count(section) if seats_given else 0)
+    section.save(update_fields=["capacity", "room_capacity", *changed])
+    if (section.capacity, section.room_capacity) != (old, old_room):
+        audit_record(
+            actor=acting_user,
+            course=section.course,
+            action="section.capacity",
+            target=section.code,
+            old=old,
+            new=section.capacity,
+        )
+    if changed:
+        audit_record(
+            actor=acting_user,
+            course=section.course,
+            action="section.update",
+            target=section.code,
+            changes={field: {"old": current[field], "new": getattr(section, field)} for field in changed},
+        )
+    if section.capacity > old:
         _after_seat_change(section, student_ids=[])
     return section
 

@@ -89,15 +89,27 @@
     box.focus();
   }
 
-  // Forms marked data-json send JSON; "scores.12" becomes {"scores": {"12": ...}}; empty fields are left out.
+  // Forms marked data-json send JSON; "scores.12" becomes {"scores": {"12": ...}}; "sections[]" (checkboxes)
+  // becomes a list; empty fields are left out, unless the field says data-empty="blank" (send "", to clear a
+  // text) or data-empty="null" (send null, to clear a time). A hidden "false" before a checkbox of the same
+  // name sends false when the box is unticked.
   function jsonBody(form) {
     const body = {};
     new FormData(form).forEach(function (value, name) {
-      if (name === "csrfmiddlewaretoken" || value === "") return;
-      const path = name.split(".");
+      if (name === "csrfmiddlewaretoken") return;
+      if (value === "") {
+        const field = form.elements.namedItem(name);
+        const empty = field && field.dataset ? field.dataset.empty : undefined;
+        if (empty === "null") value = null;
+        else if (empty !== "blank") return;
+      }
+      const isList = name.endsWith("[]");
+      const path = (isList ? name.slice(0, -2) : name).split(".");
       let target = body;
       path.slice(0, -1).forEach(function (key) { target = target[key] = target[key] || {}; });
-      target[path[path.length - 1]] = value;
+      const key = path[path.length - 1];
+      if (isList) (target[key] = target[key] || []).push(value);
+      else target[key] = value;
     });
     return JSON.stringify(body);
   }
@@ -231,6 +243,12 @@
           const notes = body && Array.isArray(body.kept) ? body.kept : [];
           if (ok && notes.length) {
             showKept(ok, "Imported.", notes);
+            return;
+          }
+          // A form that made something with a page of its own goes there (data-follow names the field).
+          const next = form.dataset.follow && body ? body[form.dataset.follow] : null;
+          if (next) {
+            window.setTimeout(function () { window.location.assign(next); }, 600);
             return;
           }
           if (form.dataset.reload !== "false") window.setTimeout(function () { window.location.reload(); }, 600);

@@ -157,6 +157,17 @@ EXPECTED = {
     ("api-courses", "GET"):                 row(D,   200, 200, 200, 200, 200, 200),  # lists are checked for leaks below
     ("api-course", "GET"):                  row(D,   200, 200, 200, 200, 404, 200),
     ("api-course-sections", "GET"):         row(D,   200, 200, 200, 200, 404, 200),
+    # ---- course setup: superusers create terms and courses (none of these roles is one: see
+    # tests/courses/test_course_setup.py); a course's instructors change it; its staff read the staff list.
+    ("api-terms", "GET"):                   row(D,   200, 200, 200, 200, 200, 200),  # the choices for a course's term
+    ("api-terms", "POST"):                  row(D,   403, 403, 403, 403, 403, 403),
+    ("api-term", "PATCH"):                  row(D,   403, 403, 403, 403, 403, 403),
+    ("api-courses", "POST"):                row(D,   403, 403, 403, 403, 403, 403),
+    ("api-course", "PATCH"):                row(D,   403, 403, 403, 403, 404, 200),
+    ("api-course-sections", "POST"):        row(D,   403, 403, 403, 403, 404, 201),
+    ("api-course-staff", "GET"):            row(D,   404, 404, 200, 200, 404, 200),
+    ("api-course-staff", "POST"):           row(D,   403, 403, 403, 403, 404, 201),
+    ("api-staff-role", "DELETE"):           row(D,   403, 403, 403, 403, 404, 204),  # the TA of CS 7643-A's role
     ("api-course-assignments", "GET"):      row(D,   200, 200, 200, 200, 404, 200),
     ("api-course-assignments", "POST"):     row(D,   403, 403, 403, 403, 404, 201),
     ("api-section", "GET"):                 row(D,   200, 200, 200, 200, 404, 200),
@@ -237,6 +248,8 @@ EXPECTED = {
     ("home", "GET"):                        row(L,   200, 200, 200, 200, 200, 200),
     ("course-info", "GET"):                 row(L,   200, 200, 200, 200, 404, 200),
     ("staff-course", "GET"):                row(L,   404, 404, 200, 200, 404, 200),
+    ("course-new", "GET"):                  row(L,   404, 404, 404, 404, 404, 404),  # superusers only
+    ("course-setup", "GET"):                row(L,   404, 404, 404, 404, 404, 200),  # instructors (and superusers)
     ("my-deadlines", "GET"):                row(L,   200, 200, 200, 200, 200, 200),
     ("assignment-overview", "GET"):         row(L,   404, 404, 200, 200, 404, 200),
     ("account", "GET"):                     row(L,   200, 200, 200, 200, 200, 200),
@@ -280,6 +293,8 @@ KWARG_OBJECTS = {
     "job_id": "import_job",
     "extension_id": "extension",
     "question_id": "project_question",
+    "term_id": "term",
+    "staff_role_id": "section_ta_role",
     "submission_id": "submission",
 }
 # Per (route, method): another object where the default one cannot show the rule.
@@ -314,6 +329,7 @@ COURSE_KWARGS = {
     "team_id",
     "job_id",
     "question_id",
+    "staff_role_id",
     "submission_id",
 }
 
@@ -358,6 +374,15 @@ class Objects:
     @property
     def calendar_token(self) -> str:
         return self.owner.calendar_token
+
+    @property
+    def term(self):
+        return self.course.term
+
+    @property
+    def section_ta_role(self) -> StaffRole:
+        return StaffRole.objects.get(user=self.users[TA_SECTION], course=self.course)
+
 
 
 @pytest.fixture
@@ -582,6 +607,14 @@ BODIES = {
     ("api-grade-exports", "POST"): _json({"format": "canvas"}),
     ("api-assignment-questions", "POST"): _json({"label": "Q9", "points": "5"}),
     ("api-question", "PATCH"): _json({"title": "The whole project"}),
+    ("api-terms", "POST"): _json({"name": "Fall 2023", "starts_on": "2023-08-21", "ends_on": "2023-12-15"}),
+    ("api-term", "PATCH"): _json({"ends_on": "2023-05-12"}),
+    ("api-courses", "POST"): _json(lambda o: {"term": o.course.term_id, "code": "CS 8803", "title": "New"}),
+    ("api-course", "PATCH"): _json({"title": "Deep Learning (revised)", "grace_days": 3}),
+    ("api-course-sections", "POST"): _json(
+        {"code": "CS 4644-B", "level": "undergraduate", "capacity": 10, "room_capacity": 40}
+    ),
+    ("api-course-staff", "POST"): _json({"username": "other_ta", "role": "ta"}),
 }
 
 
