@@ -8,4 +8,5 @@ urlpatterns = [
     path("assignments/<int:assignment_id>/outline/", views.assignment_outline, name="assignment-outline"),
     path("regrades/", views.regrade_queue, name="regrade-queue"),
     path("courses/<int:course_id>/exports/", views.exports_page, name="grade-exports"),
+    path("courses/<int:course_id>/statistics/", views.course_statistics, name="course-statistics"),
 ]

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from courses import access as course_access
-from grading import selectors
+from grading import charts, selectors, statistics
 from grading.filters import RegradeRequestFilter
 from grading.models import Question, QuestionRequirement, RegradeRequest
 from grading.services.regrades import appeal_deadline
@@ -169,4 +169,59 @@ def exports_page(request, course_id: int):
         request,
         "grading/exports.html",
         {"course": course, "exports": selectors.exports_for_course(course)},
+    )
+
+
+@login_required
+def course_statistics(request, course_id: int):
+    """Charts for the instructor: score distributions per section, how work came in, category averages."""
+    course = or_404(course_access.access_course_as_instructor, request.user, course_id)
+    stats = statistics.course_statistics(course)
+    codes = {s.id: s.code for s in stats.sections}
+    assignments = []
+    for a in stats.assignments:
+        assignments.append(
+            {
+                "stats": a,
+                "histograms": [
+                    (
+                        d.section,
+                        charts.histogram(
+                            f"h{a.assignment.id}-{d.section.id}",
+                            d,
+                            title=f"{a.assignment.code}, {d.section.code}",
+                        ),
+                    )
+                    for d in a.distributions
+                ],
+            }
+        )
+    with_due = [a for a in stats.assignments if a.assignment.due_at]
+    not_scored = [a["stats"].assignment for a in assignments if not a["stats"].graded]
+    assignments = [a for a in assignments if a["stats"].graded]
+    return render(
+        request,
+        "grading/statistics.html",
+        {
+            "course": course,
+            "stats": stats,
+            "assignments": assignments,
+            "not_scored": not_scored,
+            "timeline_keys": statistics.TIMELINE,
+            "with_due": with_due,
+            "timeline": charts.timeline(
+                "timeline",
+                [(a.assignment.code, a.timeline) for a in with_due],
+                title="How work came in, per assignment",
+            )
+            if with_due
+            else None,
+            "categories": charts.grouped_bars(
+                "categories",
+                [(c.label, [(codes[sid], v) for sid, v in c.by_section.items()]) for c in stats.categories],
+                title="Category averages per section",
+            )
+            if stats.categories
+            else None,
+        },
     )

@@ -51,6 +51,7 @@ def _pages(role: str) -> list[tuple[str, str]]:
     instructor = [
         *staff,
         ("exports", reverse("grade-exports", args=[course.id])),
+        ("statistics", reverse("course-statistics", args=[course.id])),
     ]
     return {
         "ug1": student,

@@ -263,6 +263,7 @@ EXPECTED = {
     ("assignment-outline", "GET"):          row(L,   404, 404, 200, 200, 404, 200),  # TAs read it, instructors edit
     ("regrade-queue", "GET"):               row(L,   404, 404, 200, 200, 200, 200),  # their own course's queue
     ("grade-exports", "GET"):               row(L,   404, 404, 404, 404, 404, 200),
+    ("course-statistics", "GET"):           row(L,   404, 404, 404, 404, 404, 200),  # instructors' charts
     ("healthz", "GET"):                     row(200, 200, 200, 200, 200, 200, 200),  # public: components' health, no user data
 }
 # fmt: on
