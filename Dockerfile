@@ -18,4 +18,5 @@ RUN useradd --create-home --uid 1000 portal \
 USER portal
 
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "8", \
+     "--worker-class", "portal.gunicorn_workers.ReceivedAtThreadWorker", "--access-logfile", "-"]

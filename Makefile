@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format worker bench clean
+.PHONY: run test lint format worker bench bench-spike clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ worker: $(VENV)/.run-deps
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/run.py
+
+bench-spike: $(VENV)/.test-deps
+	$(BIN)/python bench/spike.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles media

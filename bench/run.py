@@ -238,6 +238,13 @@ def make_users(prefix: str, count: int, now: datetime) -> list[int]:
     from courses.models import User
 
     joined = ts(now - timedelta(days=200))
+    columns = "password is_superuser username first_name last_name email is_staff is_active date_joined"
+    columns = [*columns.split(), "sis_id", "calendar_token"]
+    # Any other required column (fields added since) gets its model default, as a save would give it.
+    rest = [
+        f for f in User._meta.concrete_fields if f.column not in columns and not f.primary_key and not f.null
+    ]
+    tail = "".join(f"\t{f.get_prep_value(f.get_default())}" for f in rest)
 
     def lines():
         for i in range(count):
@@ -246,11 +253,10 @@ def make_users(prefix: str, count: int, now: datetime) -> list[int]:
             last = f"Student{(i * 7919) % count:05d}"
             yield (
                 f"!\tf\t{username}\t{first}\t{last}\t{username}@example.edu\tf\tt\t{joined}\t"
-                f"9{i:08d}\tbench-{username}\n"
+                f"9{i:08d}\tbench-{username}{tail}\n"
             )
 
-    columns = "password is_superuser username first_name last_name email is_staff is_active date_joined"
-    copy_lines("courses_user", [*columns.split(), "sis_id", "calendar_token"], lines())
+    copy_lines("courses_user", [*columns, *(f.column for f in rest)], lines())
     return list(User.objects.filter(username__startswith=prefix).order_by("id").values_list("id", flat=True))
 
 

@@ -9,10 +9,12 @@ a submission counts from the moment its request arrived. Two sources, in order:
    rule as the client address in `portal.auth`), since anyone can send the header otherwise. A time in
    the future, or older than `PORTAL_REQUEST_START_MAX_AGE_SECONDS`, is a clock problem or a forgery:
    it is ignored.
-2. Otherwise the moment Django was handed the request: `ReceivedAtMiddleware`, first in the stack, stamps
-   it before anything reads the body. The WSGI servers the portal runs under (gunicorn, runserver) call
-   the application once the request line and headers are in, and Django reads the body lazily from
-   `wsgi.input`, so the stamp is when the upload began, not when it finished.
+2. Otherwise the moment the upload began: `ReceivedAtMiddleware`, first in the stack, stamps it before
+   anything reads the body. The WSGI servers the portal runs under (gunicorn, runserver) call the
+   application once the request line and headers are in, and Django reads the body lazily from
+   `wsgi.input`, so the stamp is when the upload began, not when it finished. Under gunicorn's threaded
+   worker of `portal.gunicorn_workers` (docker-compose.yml) the stamp is earlier still: when the worker
+   accepted the connection, before it waited for a free thread (the environ's `portal.received_at`).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,7 @@ from django.utils import timezone
 from portal.auth import proxies_trusted
 
 HEADER = "HTTP_X_REQUEST_START"
+ENVIRON_KEY = "portal.received_at"  # portal.gunicorn_workers; not importable without gunicorn
 
 
 def _header_time(value: str) -> datetime | None:
@@ -69,5 +72,11 @@ class ReceivedAtMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.received_at = timezone.now()
+        now = timezone.now()
+        request.received_at = now
+        accepted = request.META.get(ENVIRON_KEY)  # set by the server, never from a header
+        if isinstance(accepted, float):
+            moment = datetime.fromtimestamp(accepted, tz=UTC)
+            if now - timedelta(seconds=settings.PORTAL_REQUEST_START_MAX_AGE_SECONDS) <= moment <= now:
+                request.received_at = moment
         return self.get_response(request)
