@@ -4,10 +4,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
 
 from courses import access as course_access
 from courses import selectors as course_selectors
 from courses.models import Enrolment, Section
+from courses.services.windows import class_window
+from courses.timefmt import format_local
 from grading import access
 from grading.models import Grade, GradeChange, Question, QuestionRequirement, RegradeRequest
 from grading.totals import earned_points, grade_points, possible_points, question_infos
@@ -356,3 +359,18 @@ def staff_attention(
         for export in latest:
             exports.setdefault(export.course_id, []).append(export)
     return {"regrades_waiting": waiting, "exports": exports}
+
+
+def release_warnings(assignment, *, now=None) -> list[str]:
+    """What the instructor should know before releasing an assignment's grades now."""
+    now = now or timezone.now()
+    warnings = []
+    window = class_window(assignment)
+    if window is not None and now <= window.closes_at:
+        warnings.append(
+            f"{assignment.code}'s window is still open until {format_local(window.closes_at, assignment.course.zone)}"
+            ": students may still hand in work, and they would see grades before everyone has."
+        )
+    if not Grade.objects.filter(assignment=assignment).exists():
+        warnings.append(f"No grades are entered for {assignment.code} yet: students would see nothing.")
+    return warnings

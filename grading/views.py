@@ -55,6 +55,7 @@ def my_grades(request):
 def grade_grid(request, assignment_id: int):
     assignment = or_404(course_access.access_assignment_as_staff, request.user, assignment_id)
     grid = selectors.grade_grid(request.user, assignment)
+    is_instructor = course_access.is_instructor(request.user, assignment.course_id)
     return render(
         request,
         "grading/grade_grid.html",
@@ -62,7 +63,8 @@ def grade_grid(request, assignment_id: int):
             **grid,
             "assignment": assignment,
             "course": assignment.course,
-            "is_instructor": course_access.is_instructor(request.user, assignment.course_id),
+            "is_instructor": is_instructor,
+            "release_warnings": selectors.release_warnings(assignment) if is_instructor else [],
         },
     )
 

@@ -21,7 +21,7 @@ from courses import access
 from courses.models import Assignment, Course, Extension, StaffRole, Submission, Team, TeamMembership
 from courses.selectors.courses import with_seat_counts
 from courses.selectors.teams import solo_status
-from courses.services.windows import Policy, window_for
+from courses.services.windows import Policy, class_window
 
 # A regrade request still unanswered this long after it was made needs a nudge.
 REGRADE_WAITING_HOURS = 48
@@ -94,13 +94,7 @@ def grace_submissions_now(user, courses: list[Course], *, now: datetime) -> dict
         course_id__in=by_id, due_at__lt=now, grace_allowed=True, accepts_submissions=True
     ).order_by("due_at", "code")
     for assignment in candidates:
-        policy = Policy.of(by_id[assignment.course_id])
-        window = window_for(
-            policy=policy,
-            due_at=assignment.due_at,
-            grace_allowed=True,
-            late_days_available=policy.late_days_per_assignment,  # the longest window anyone has
-        )
+        window = class_window(assignment, Policy.of(by_id[assignment.course_id]))
         if window.grace_ends_at is not None and now <= window.closes_at:
             running[assignment.id] = (assignment, window.closes_at)
     if not running:

@@ -101,6 +101,20 @@ def window_for(
     )
 
 
+def class_window(assignment, policy: Policy | None = None) -> Window | None:
+    """The class's window for an assignment: the longest anyone has without an extension (under a late-day
+    policy, as if every student had the per-assignment days left). None when it has no due time."""
+    if assignment.due_at is None:
+        return None
+    policy = policy or Policy.of(assignment.course)
+    return window_for(
+        policy=policy,
+        due_at=assignment.due_at,
+        grace_allowed=assignment.grace_allowed,
+        late_days_available=policy.late_days_per_assignment,
+    )
+
+
 def deadline_inputs_key(
     *,
     policy: Policy,

@@ -1,4 +1,5 @@
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
 from courses.timefmt import format_local
@@ -36,3 +37,12 @@ def status_badge(status):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def zone_label(course) -> str:
+    """The course's zone with its offset now, e.g. "America/New_York, UTC-05:00" (portal.js updates the
+    offset for the date typed next to it)."""
+    from courses.timefmt import utc_offset
+
+    return f"{course.time_zone}, UTC{utc_offset(timezone.now().astimezone(course.zone))}"

@@ -206,7 +206,7 @@ def link_pairs(html: str) -> list[tuple[str, str]]:
 
 def nav_links(response) -> dict[str, str]:
     """The main navigation's links: text -> address."""
-    nav = re.search(r'<nav aria-label="Main">.*?</nav>', response.content.decode(), re.S).group(0)
+    nav = re.search(r'<nav aria-label="Main"[^>]*>.*?</nav>', response.content.decode(), re.S).group(0)
     return dict(link_pairs(nav))
 
 
