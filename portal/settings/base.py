@@ -166,6 +166,23 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Submissions and grade exports: the filesystem under MEDIA_ROOT by default (with several machines, one
+# folder they all mount); an S3-compatible bucket (django-storages) when PORTAL_S3_BUCKET names one.
+# Credentials come from boto3's usual variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or the role.
+PORTAL_S3_BUCKET = os.environ.get("PORTAL_S3_BUCKET", "").strip()
+if PORTAL_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PORTAL_S3_BUCKET,
+            "endpoint_url": os.environ.get("PORTAL_S3_ENDPOINT_URL", "").strip() or None,  # MinIO, Ceph…
+            "region_name": os.environ.get("PORTAL_S3_REGION", "").strip() or None,
+            "location": os.environ.get("PORTAL_S3_PREFIX", "").strip(),
+            "default_acl": None,  # private: files are served through the portal's access checks
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The largest upload (a submission, an import file); bodies and file streams over it are refused early.
 PORTAL_MAX_SUBMISSION_BYTES = int(os.environ.get("PORTAL_MAX_SUBMISSION_BYTES", str(50 * 1024 * 1024)))
