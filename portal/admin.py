@@ -1,8 +1,11 @@
 """Read-only windows on the outbox and the heartbeats: an operator looks, the relay and processes write."""
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 
 from portal.models import OutboxMessage, ProcessHeartbeat
+from portal.signin import password_sign_in_allowed, password_sign_in_off_message
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,3 +29,15 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 @admin.register(ProcessHeartbeat)
 class ProcessHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ("kind", "host", "beat_at")
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in obeys PORTAL_PASSWORD_SIGN_IN like the portal's (portal.signin)."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not password_sign_in_allowed(user):
+            raise ValidationError(password_sign_in_off_message(), code="password_sign_in_off")
+
+
+admin.site.login_form = AdminLoginForm

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse
 
+from portal.signin import password_sign_in_allowed, password_sign_in_off_message
+
 
 def _is_address(value: str) -> bool:
     try:
@@ -88,7 +90,7 @@ class LockoutBackend(AxesStandaloneBackend):
     check."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if request is None:
+        if request is None or password is None:  # no password to guess: a single sign-on (portal.sso)
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
 
@@ -112,3 +114,8 @@ class LoginForm(AuthenticationForm):
         if is_locked(self.request, self.cleaned_data.get("username")):
             raise forms.ValidationError(lock_message(), code="locked")
         return super().clean()
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not password_sign_in_allowed(user):  # checked after the password: it tells a guesser nothing
+            raise forms.ValidationError(password_sign_in_off_message(), code="password_sign_in_off")

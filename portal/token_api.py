@@ -16,6 +16,7 @@ from courses.services import accounts
 from portal.api import ERROR, InstantField
 from portal.auth import client_address, is_locked, lock_message
 from portal.errors import TooManyAttempts
+from portal.signin import password_sign_in_allowed, password_sign_in_off_message
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -44,6 +45,8 @@ class TokenRequestSerializer(serializers.Serializer):
                 "That username and password do not match an active account. Check both and try again.",
                 code="authorization",
             )
+        if not password_sign_in_allowed(user):  # after the password check: a guesser learns nothing
+            raise serializers.ValidationError(password_sign_in_off_message(), code="password_sign_in_off")
         attrs["user"] = user
         return attrs
 

@@ -1,10 +1,10 @@
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal.auth import LoginForm
 from portal.health import healthz
+from portal.sso import CASLoginView, OIDCCallbackView, OIDCStartView, PortalLoginView, PortalLogoutView
 from portal.token_api import TokenDetailView, TokensView, TokenView
 
 api_v1 = [
@@ -18,7 +18,12 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("accounts/login/", PortalLoginView.as_view(authentication_form=LoginForm), name="login"),
+    path("accounts/logout/", PortalLogoutView.as_view(), name="logout"),
+    # Single sign-on (portal.sso): each answers 404 until its server is configured.
+    path("accounts/cas/login/", CASLoginView.as_view(), name="cas-login"),
+    path("accounts/oidc/login/", OIDCStartView.as_view(), name="oidc-login"),
+    path("accounts/oidc/callback/", OIDCCallbackView.as_view(), name="oidc_authentication_callback"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

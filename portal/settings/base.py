@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "axes",
+    "django_cas_ng",  # CAS sign-in's session tickets (portal.sso), installed whether CAS is configured or not
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -117,9 +118,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Sign-in lockout by django-axes: its backend refuses a locked sign-in before any password is checked.
+# The lockout guards password checks only: single sign-on (portal.sso, used only when configured) neither
+# counts as a failure nor is refused by a lock (the university's server guards its own passwords).
 AUTHENTICATION_BACKENDS = [
     "portal.auth.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "portal.sso.CASBackend",
+    "portal.sso.OIDCBackend",
 ]
 PORTAL_LOGIN_FAILURE_LIMIT = int(os.environ.get("PORTAL_LOGIN_FAILURE_LIMIT", "5"))
 PORTAL_LOGIN_LOCK_MINUTES = int(os.environ.get("PORTAL_LOGIN_LOCK_MINUTES", "15"))
@@ -150,6 +155,33 @@ PORTAL_TOKEN_LIFETIME_DAYS = int(os.environ.get("PORTAL_TOKEN_LIFETIME_DAYS", "3
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AXES_WHITELIST_CALLABLE = "portal.signin.is_sso_attempt"  # a CAS ticket or OIDC code is not a password guess
+
+# Single sign-on (portal.sso; README "Single sign-on"). Each is off until its server is named. An account is
+# matched by username (the roster's university login), never by e-mail; a new one gets no role.
+# CAS (django-cas-ng): the server's base URL, e.g. https://login.gatech.edu/cas/
+CAS_SERVER_URL = os.environ.get("PORTAL_CAS_SERVER_URL", "").strip() or None
+CAS_VERSION = os.environ.get("PORTAL_CAS_VERSION", "3")
+PORTAL_CAS_NAME = os.environ.get("PORTAL_CAS_NAME", "your university")  # "Sign in with <name>"
+CAS_CREATE_USER = False  # portal.sso.CASBackend matches or creates the account itself
+CAS_LOGIN_MSG = None
+CAS_LOGGED_MSG = None
+CAS_LOGOUT_COMPLETELY = False  # the portal's sign-out offers the CAS sign-out rather than forcing it
+CAS_REDIRECT_URL = "/"
+CAS_IGNORE_REFERER = True  # back to ?next= or home, not to the sign-in page the button was on
+# OpenID Connect (mozilla-django-oidc): endpoints come from the issuer's discovery document.
+PORTAL_OIDC_ISSUER = os.environ.get("PORTAL_OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("PORTAL_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("PORTAL_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("PORTAL_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("PORTAL_OIDC_SCOPES", "openid profile email")
+PORTAL_OIDC_USERNAME_CLAIM = os.environ.get("PORTAL_OIDC_USERNAME_CLAIM", "preferred_username")
+PORTAL_OIDC_NAME = os.environ.get("PORTAL_OIDC_NAME", "your organisation")
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the provider's sign-out is offered with it (id_token_hint)
+OIDC_TIMEOUT = 10
+# false: only superusers sign in with a password (the sign-in form and POST /api/v1/auth/token/).
+PORTAL_PASSWORD_SIGN_IN = env_bool("PORTAL_PASSWORD_SIGN_IN", True)
 
 LANGUAGE_CODE = "en-us"
 USE_I18N = True

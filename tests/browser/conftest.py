@@ -176,3 +176,7 @@ def demo(transactional_db, _demo_snapshot):
         output=str(_demo_snapshot),
         verbosity=0,
     )
+
+
+# The real CAS server and OpenID provider (tests/sso/servers.py) for the single sign-on journeys.
+from tests.sso.servers import cas_configured, cas_server, oidc_configured, oidc_server  # noqa: E402, F401
