@@ -64,6 +64,15 @@ def sso_account_for_login(
                 target=user.username,
                 provider=provider,
             )
+    if user.is_superuser or user.is_staff:
+        # A local administrator account is not the university's person of the same login: it signs in with
+        # its password (which PORTAL_PASSWORD_SIGN_IN=false still allows for superusers).
+        raise PortalError(
+            f"{user.username} is one of the portal's administrator accounts, which sign in with their "
+            "password, not through single sign-on. Use the password form, or ask the portal's "
+            "administrator if this login is yours at the university.",
+            code="administrator",
+        )
     if not user.is_active:
         raise PortalError(
             f"The portal account {user.username} is switched off. Ask your instructor or the portal's "

@@ -17,6 +17,7 @@ PEOPLE = [
     ("instructor", "Ines", "Teacher", "instructor@university.example"),
     ("newstudent", "Nia", "Newcomer", "newstudent@university.example"),
     ("bad login!", "Bad", "Login", "bad@university.example"),
+    ("root", "Rudi", "Root", "root@university.example"),  # a university login named like a local superuser
 ]
 
 

@@ -112,6 +112,15 @@ def test_a_switched_off_account_stays_out(world, client, cas_configured):
     assert _signed_in_as(client) is None
 
 
+def test_a_login_named_like_a_local_administrator_is_refused(db, client, cas_configured):
+    """The university's "root" is not the portal's superuser "root": administrators use their password."""
+    UserFactory(username="root", is_superuser=True, is_staff=True)
+    response = _sign_in(client, cas_configured, "root")
+    assert response.status_code == 403
+    assert "administrator accounts, which sign in with their password" in response.content.decode()
+    assert _signed_in_as(client) is None
+
+
 def test_a_forged_ticket_is_refused_and_is_no_password_failure(world, client, cas_configured, settings):
     settings.PORTAL_LOGIN_FAILURE_LIMIT = 2
     for _ in range(4):
