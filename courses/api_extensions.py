@@ -2,11 +2,12 @@
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import access
+from courses.filters import ExtensionFilter
 from courses.models import Extension
 from courses.services import extensions
 from portal.api import ERROR, InCourseZone, InstantField, InstantModelSerializer, plausible_time, validated
@@ -34,17 +35,28 @@ class ExtensionOut(InCourseZone, InstantModelSerializer):
         fields = ["id", "student", "assignment", "due_at", "dean_reference", "granted_by", "granted_at"]
 
 
-class ExtensionListView(APIView):
-    @extend_schema(responses={200: ExtensionOut(many=True)}, tags=["extensions"])
-    def get(self, request):
-        """Instructors: the extensions of their courses. Students: their own."""
+class ExtensionListView(generics.ListAPIView):
+    """Instructors: the extensions of their courses. Students: their own. Filters `assignment` (id) and
+    `student` (username); paginated like the other lists."""
+
+    serializer_class = ExtensionOut
+    filterset_class = ExtensionFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user to ask about
+            return Extension.objects.none()
+        user = self.request.user
         qs = Extension.objects.filter(
-            assignment__course__in=access.staff_courses(request.user, role="instructor")
-        ) | Extension.objects.filter(student=request.user)
-        qs = qs.select_related("student", "granted_by", "assignment__course").order_by(
-            "assignment_id", "student__username"
+            assignment__course__in=access.staff_courses(user, role="instructor")
+        ) | Extension.objects.filter(student=user)
+        return qs.select_related("student", "granted_by", "assignment__course").order_by(
+            "assignment_id", "student__username", "id"
         )
-        return Response(ExtensionOut(qs, many=True).data)
+
+    # 400: a filter value out of range; 404: a page past the last one.
+    @extend_schema(responses={200: ExtensionOut, 400: ERROR, 404: ERROR}, tags=["extensions"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=ExtensionIn,

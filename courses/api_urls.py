@@ -6,6 +6,7 @@ from courses import (
     api_extensions,
     api_jobs,
     api_setup,
+    api_students,
     api_submissions,
     api_teams,
     api_waitlist,
@@ -19,6 +20,11 @@ urlpatterns = [
     path("courses/<int:course_id>/", api_setup.CourseDetailView.as_view(), name="api-course"),
     path(
         "courses/<int:course_id>/sections/", api_setup.SectionListView.as_view(), name="api-course-sections"
+    ),
+    path(
+        "courses/<int:course_id>/students/",
+        api_students.CourseStudentListView.as_view(),
+        name="api-course-students",
     ),
     path("courses/<int:course_id>/staff/", api_setup.CourseStaffView.as_view(), name="api-course-staff"),
     path(
@@ -60,6 +66,11 @@ urlpatterns = [
     ),
     path("sections/<int:section_id>/sit-in/", api_waitlist.SitInView.as_view(), name="api-section-sit-in"),
     path("enrolments/<int:enrolment_id>/drop/", api_waitlist.DropView.as_view(), name="api-enrolment-drop"),
+    path(
+        "enrolments/<int:enrolment_id>/re-enrol/",
+        api_waitlist.ReenrolView.as_view(),
+        name="api-enrolment-reenrol",
+    ),
     path(
         "enrolments/<int:enrolment_id>/gradescope-request/",
         api_waitlist.GradescopeRequestView.as_view(),

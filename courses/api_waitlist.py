@@ -81,6 +81,18 @@ class DropView(APIView):
         return Response(EnrolmentOut(enrolment).data)
 
 
+class ReenrolView(APIView):
+    @extend_schema(
+        request=None, responses={200: EnrolmentOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["waitlist"]
+    )
+    def post(self, request, enrolment_id: int):
+        """Re-enrol a dropped student in the section they were dropped from (instructors). Needs a free
+        seat that the waitlist does not claim: otherwise 400 `section_full` (raise the capacity, or let the
+        student join the waitlist)."""
+        enrolment = waitlist.enrolment_reenrol(acting_user=request.user, enrolment_id=enrolment_id)
+        return Response(EnrolmentOut(enrolment).data)
+
+
 class GradescopeRequestView(APIView):
     @extend_schema(request=None, responses={200: EnrolmentOut, 400: ERROR, 404: ERROR}, tags=["waitlist"])
     def post(self, request, enrolment_id: int):

@@ -445,6 +445,7 @@ class AuditEvent(models.Model):
         COURSE_UPDATE = "course.update", "Course settings changed"
         ENROLMENT_SET = "enrolment.set", "Enrolment set"
         ENROLMENT_DROP = "enrolment.drop", "Student dropped"
+        ENROLMENT_REENROL = "enrolment.reenrol", "Dropped student re-enrolled"
         EXTENSION_GRANT = "extension.grant", "Extension granted"
         EXTENSION_CHANGE = "extension.change", "Extension changed"
         EXTENSION_REVOKE = "extension.revoke", "Extension revoked"

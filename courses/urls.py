@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import views, views_setup
+from courses import views, views_extensions, views_setup
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("join/", views.join, name="join"),
     path("courses/<int:course_id>/teams/", views.teams_page, name="teams"),
     path("courses/<int:course_id>/roster/", views.roster, name="roster"),
+    path("courses/<int:course_id>/extensions/", views_extensions.course_extensions, name="course-extensions"),
     path(
         "courses/<int:course_id>/gradescope-requests.csv",
         views.gradescope_requests_csv,

@@ -5,7 +5,7 @@ instant, so nobody is given less time than the rule or the instructor said. Used
 (`courses.services.windows`), by naive times the API reads, and by the calendar feed.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -25,3 +25,18 @@ def is_ambiguous(moment: datetime, zone: ZoneInfo) -> bool:
 def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
     """`moment` in `zone` with the offset the zone really has at that instant."""
     return moment.astimezone(UTC).astimezone(zone)
+
+
+def offset_change_days(zone: ZoneInfo, first: date, last: date) -> list[date]:
+    """The days from `first` to `last` on which `zone`'s UTC offset changes (daylight saving): at noon of
+    such a day the offset differs from the day before's noon."""
+    days = []
+    day = first
+    before = datetime.combine(day, time(12), zone).utcoffset()
+    while day < last:
+        day += timedelta(days=1)
+        after = datetime.combine(day, time(12), zone).utcoffset()
+        if after != before:
+            days.append(day)
+        before = after
+    return days

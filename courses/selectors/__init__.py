@@ -34,6 +34,11 @@ from courses.selectors.enrolments import (  # noqa: F401
     waitlist_queryset,
     waitlist_standing,
 )
+from courses.selectors.extensions import (  # noqa: F401
+    ExtensionLine,
+    course_students_search,
+    extensions_for_course,
+)
 from courses.selectors.submissions import (  # noqa: F401
     filter_by_section,
     latest_submission,

@@ -47,8 +47,9 @@ class DeadlineRow:
 def deadlines_for_student(
     user, *, now: datetime | None = None, course_id: int | None = None
 ) -> list[DeadlineRow]:
-    """One row per assignment with a due time in each of the student's courses, from the stored
-    effective deadlines. The stored rows are a cache: a row not yet stored, or stored from inputs that have
+    """One row per assignment with a due time in each of the student's courses, in the order of the
+    student's effective due times (extensions included), from the stored effective deadlines. The
+    stored rows are a cache: a row not yet stored, or stored from inputs that have
     changed since (its `inputs_key` differs: the recompute task has not run yet), is computed from the rules
     on the spot, so the student always sees the window of today's due time, policy and extension.
 
@@ -128,6 +129,9 @@ def deadlines_for_student(
                 accepting=now <= window.closes_at and assignment.accepts_submissions,
             )
         )
+    # The student's own order: by their effective due time (an extension moves the assignment down), so
+    # every list built from these rows (home, My deadlines, the API, the calendar) agrees.
+    rows.sort(key=lambda r: (r.due_at, r.assignment.code))
     return rows
 
 

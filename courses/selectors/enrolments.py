@@ -73,8 +73,8 @@ def waitlist_position(enrolment: Enrolment) -> int | None:
 
 def roster_for_course(course: Course, *, user) -> dict:
     """The roster as `user` (staff) may see it: enrolled students per section, each waitlist in priority
-    order, the promotions log, Gradescope access requests and sit-in requests. A TA limited to sections
-    sees those sections and their active students only (courses.access)."""
+    order, the dropped students, the promotions log, Gradescope access requests and sit-in requests. A TA
+    limited to sections sees those sections and their active students only (courses.access)."""
     from courses.models import Promotion, SitInRequest
 
     sections = list(sections_for_course(course, staff_user=user))
@@ -85,9 +85,21 @@ def roster_for_course(course: Course, *, user) -> dict:
         .order_by("section__code", "user__last_name", "user__first_name", "user__username")
     )
     waitlists = {s.id: list(waitlist_queryset(s)) for s in sections}
+    # Students who were dropped (or left a waitlist) and are not active in another section of the course:
+    # the instructor may re-enrol them.
+    active_in_course = Enrolment.objects.filter(
+        user_id=OuterRef("user_id"), section__course=course, status__in=Enrolment.ACTIVE
+    )
+    dropped = list(
+        Enrolment.objects.filter(in_scope, section__course=course, status=Enrolment.Status.DROPPED)
+        .exclude(Exists(active_in_course))
+        .select_related("user", "section")
+        .order_by("section__code", "user__last_name", "user__first_name", "user__username")
+    )
     return {
         "sections": sections,
         "enrolled": enrolled,
+        "dropped": dropped,
         "waitlists": [(s, waitlists[s.id]) for s in sections],
         "promotions": list(
             Promotion.objects.filter(

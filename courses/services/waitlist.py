@@ -142,6 +142,65 @@ def enrolment_drop(*, acting_user, enrolment_id: int) -> Enrolment:
     return enrolment
 
 
+@transaction.atomic
+def enrolment_reenrol(*, acting_user, enrolment_id: int) -> Enrolment:
+    """The instructor gives a dropped student their seat back, in the section they were dropped from.
+
+    Capacity holds: a free seat is needed, and seats that are free while students wait belong to the
+    waitlist (the promotion task fills them in priority order), so re-enrolling never jumps the line.
+    """
+    enrolment = access.access_enrolment_as_staff(acting_user, enrolment_id)
+    if not access.is_instructor(acting_user, enrolment.section.course_id):
+        raise PermissionDenied("Only the course's instructors re-enrol students.")
+    section = _lock_section(enrolment.section_id)
+    enrolment = Enrolment.objects.select_for_update().select_related("user").get(pk=enrolment_id)
+    username = enrolment.user.username
+    if enrolment.status != Status.DROPPED:
+        raise PortalError(
+            f"{username} is {enrolment.get_status_display().lower()} in {section.code}, not dropped: "
+            "only a dropped student can be re-enrolled.",
+            code="not_dropped",
+        )
+    elsewhere = (
+        Enrolment.objects.filter(user_id=enrolment.user_id, section__course_id=section.course_id)
+        .filter(status__in=Enrolment.ACTIVE)
+        .exclude(pk=enrolment.pk)
+        .select_related("section")
+        .first()
+    )
+    if elsewhere is not None:
+        raise PortalError(
+            f"{username} is {elsewhere.get_status_display().lower()} in {elsewhere.section.code} now; "
+            f"drop that enrolment first to re-enrol them in {section.code}.",
+            code="already_in_course",
+        )
+    enrolled = _enrolled_count(section)
+    waiting = Enrolment.objects.filter(section=section, status=Status.WAITLISTED).count()
+    if enrolled + waiting >= section.capacity:
+        taken = f"{enrolled} of {section.capacity} seats are taken"
+        why = (
+            f"{section.code} has no seat to give: {taken} and the {waiting} on its waitlist come first."
+            if waiting
+            else f"{section.code} is full: {taken}."
+        )
+        raise PortalError(
+            f"{why} Raise {section.code}'s capacity (its room holds {section.room_capacity}), or let "
+            f"{username} join the waitlist from their Join a course page.",
+            code="section_full",
+        )
+    enrolment.status = Status.ENROLLED
+    enrolment.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=acting_user,
+        course=section.course,
+        action="enrolment.reenrol",
+        target=username,
+        section=section.code,
+    )
+    _after_seat_change(section, student_ids=[enrolment.user_id], promote=False)
+    return enrolment
+
+
 # What an instructor sets on a section besides its seats (the API shows these too).
 SECTION_FIELDS = (
     "code",

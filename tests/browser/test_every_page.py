@@ -52,6 +52,7 @@ def _pages(role: str) -> list[tuple[str, str]]:
         *staff,
         ("exports", reverse("grade-exports", args=[course.id])),
         ("statistics", reverse("course-statistics", args=[course.id])),
+        ("extensions", reverse("course-extensions", args=[course.id])),
     ]
     return {
         "ug1": student,

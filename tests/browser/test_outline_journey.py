@@ -61,5 +61,8 @@ def test_instructor_sets_up_an_outline(page, live_server, world):
 
     page.get_by_text("Delete Bonus…").click()
     page.get_by_role("button", name="Delete Bonus", exact=True).click()
+    confirm = page.get_by_role("dialog", name="Delete Bonus?")  # the confirmation says what goes
+    expect(confirm).to_contain_text("worth 10.00 points, is removed from HW1's outline")
+    confirm.get_by_role("button", name="Delete Bonus", exact=True).click()
     expect(page.locator('tr[data-question="Bonus"]')).to_have_count(0)
     assert list(hw1.questions.values_list("label", flat=True)) == ["Total"]

@@ -222,9 +222,9 @@ def test_a_student_sees_only_their_own_extensions(world, api, hw1, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         grant(api, world.instructor, hw1.id, student="ug1")
         grant(api, world.instructor, hw1.id, student="gr1")
-    as_ug1 = api.as_user(world.ug1).get(reverse("api-extensions")).json()
-    as_ug2 = api.as_user(world.ug2).get(reverse("api-extensions")).json()
-    as_instructor = api.as_user(world.instructor).get(reverse("api-extensions")).json()
+    as_ug1 = api.as_user(world.ug1).get(reverse("api-extensions")).json()["results"]
+    as_ug2 = api.as_user(world.ug2).get(reverse("api-extensions")).json()["results"]
+    as_instructor = api.as_user(world.instructor).get(reverse("api-extensions")).json()["results"]
     assert [e["student"] for e in as_ug1] == ["ug1"]
     assert as_ug2 == []
     assert sorted(e["student"] for e in as_instructor) == ["gr1", "ug1"]

@@ -157,6 +157,8 @@ EXPECTED = {
     ("api-courses", "GET"):                 row(D,   200, 200, 200, 200, 200, 200),  # lists are checked for leaks below
     ("api-course", "GET"):                  row(D,   200, 200, 200, 200, 404, 200),
     ("api-course-sections", "GET"):         row(D,   200, 200, 200, 200, 404, 200),
+    # The student picker: staff of the course; the TA of CS 7643-A finds that section's students only.
+    ("api-course-students", "GET"):         row(D,   404, 404, 200, 200, 404, 200),
     # ---- course setup: superusers create terms and courses (none of these roles is one: see
     # tests/courses/test_course_setup.py); a course's instructors change it; its staff read the staff list.
     ("api-terms", "GET"):                   row(D,   200, 200, 200, 200, 200, 200),  # the choices for a course's term
@@ -200,6 +202,8 @@ EXPECTED = {
     ("api-section-sit-in", "POST"):         row(D,   201, 201, 201, 201, 201, 201),  # open while the room has space
     # Staff who reach the enrolment but are not instructors: 403; the TA of the other section: 404.
     ("api-enrolment-drop", "POST"):         row(D,   404, 404, 403, 404, 404, 200),
+    # The owner is enrolled, not dropped: the instructor reaches the enrolment and gets 400 not_dropped.
+    ("api-enrolment-reenrol", "POST"):      row(D,   404, 404, 403, 404, 404, 400),
     ("api-gradescope-request", "POST"):     row(D,   200, 404, 404, 404, 404, 404),
     ("api-gradescope-grant", "POST"):       row(D,   404, 404, 200, 404, 404, 200),
     # Imports answer 202 with a job (the rows are checked by the job: see test_*_imports_* below).
@@ -256,6 +260,7 @@ EXPECTED = {
     ("join", "GET"):                        row(L,   200, 200, 200, 200, 200, 200),
     ("teams", "GET"):                       row(L,   200, 200, 200, 200, 404, 200),
     ("roster", "GET"):                      row(L,   404, 404, 200, 200, 404, 200),
+    ("course-extensions", "GET"):           row(L,   404, 404, 404, 404, 404, 200),  # instructors grant and revoke
     ("gradescope-requests-csv", "GET"):     row(L,   404, 404, 200, 200, 404, 200),
     ("calendar-feed", "GET"):               row(200, 200, 200, 200, 200, 200, 200),  # the secret address is the credential
     ("my-grades", "GET"):                   row(L,   200, 200, 200, 200, 200, 200),
