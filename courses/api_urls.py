@@ -5,6 +5,7 @@ from courses import (
     api_assignments,
     api_extensions,
     api_jobs,
+    api_mail,
     api_setup,
     api_students,
     api_submissions,
@@ -16,6 +17,7 @@ urlpatterns = [
     path("me/", api.MeView.as_view(), name="api-me"),
     path("me/deadlines/", api.MyDeadlinesView.as_view(), name="api-my-deadlines"),
     path("me/calendar-token/", api.CalendarTokenResetView.as_view(), name="api-calendar-token"),
+    path("me/mail-preferences/", api_mail.MailPreferencesView.as_view(), name="api-mail-preferences"),
     path("courses/", api_setup.CourseListView.as_view(), name="api-courses"),
     path("courses/<int:course_id>/", api_setup.CourseDetailView.as_view(), name="api-course"),
     path(

@@ -438,6 +438,7 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         """Every action the services record; `audit_record` refuses any other."""
 
+        ACCOUNT_REMINDERS = "account.reminders", "Reminder e-mails turned on or off"
         ACCOUNT_SSO_CREATE = "account.sso_create", "Account created at a first single sign-on"
         ASSIGNMENT_CREATE = "assignment.create", "Assignment created"
         ASSIGNMENT_UPDATE = "assignment.update", "Assignment changed"

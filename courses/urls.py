@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses import views, views_extensions, views_setup
+from courses import views, views_extensions, views_mail, views_setup
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,4 +23,5 @@ urlpatterns = [
         name="gradescope-requests-csv",
     ),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
+    path("reminders/off/<str:token>/", views_mail.RemindersOffView.as_view(), name="reminders-off"),
 ]

@@ -14,6 +14,7 @@ from courses.context_processors import extensions_page_url
 from courses.models import Course
 from courses.readiness import readiness_by_student
 from courses.selectors.attention import EXTENSIONS_RECENT_DAYS, REGRADE_WAITING_HOURS, staff_attention
+from courses.services.mail_preferences import reminders_wanted
 from portal.pages import or_404
 from portal.zones import is_ambiguous
 
@@ -111,6 +112,7 @@ def account(request):
             "tokens": selectors.api_tokens_for_user(request.user),
             "token_lifetime_days": settings.PORTAL_TOKEN_LIFETIME_DAYS,
             "now": timezone.now(),
+            "reminders_on": reminders_wanted(request.user),
         },
     )
 

@@ -1,9 +1,11 @@
 from django.contrib import admin
+from django.contrib.auth.views import PasswordResetView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal.auth import LoginForm
 from portal.health import healthz
+from portal.mail import PasswordResetForm
 from portal.sso import CASLoginView, OIDCCallbackView, OIDCStartView, PortalLoginView, PortalLogoutView
 from portal.token_api import TokenDetailView, TokensView, TokenView
 
@@ -24,6 +26,12 @@ urlpatterns = [
     path("accounts/cas/login/", CASLoginView.as_view(), name="cas-login"),
     path("accounts/oidc/login/", OIDCStartView.as_view(), name="oidc-login"),
     path("accounts/oidc/callback/", OIDCCallbackView.as_view(), name="oidc_authentication_callback"),
+    # Password reset's e-mail goes out once through the portal's mail path (portal.mail).
+    path(
+        "accounts/password_reset/",
+        PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -23,6 +23,7 @@ from tests.factories import (
     UserFactory,
     eastern,
 )
+from tests.smtp import smtp_server  # noqa: F401 (a real SMTP server for the mail tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,15 +1,19 @@
 """Reminder e-mails before due times, each sent exactly once per student, assignment, lead time and
-due time (a moved due date gets its own reminders)."""
+due time (a moved due date gets its own reminders). Each goes through portal.mail with the key
+"reminder:<assignment>:<student>:<hours>:<due instant>", carries a one-click link that turns reminders off
+(and the same address in List-Unsubscribe, RFC 8058), and is not sent to anyone who turned them off."""
 
 from datetime import datetime, timedelta
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from courses.models import Course, EffectiveDeadline, Enrolment, ReminderSent
+from courses.services.mail_preferences import reminders_off_url
 from courses.timefmt import format_local
+from portal.mail import mail_queue
+from portal.models import MailPreference
 
 
 def _lead_hours(course: Course) -> list[int]:
@@ -32,6 +36,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
                     student__enrolments__section__course=course,
                     student__enrolments__status=Enrolment.Status.ENROLLED,
                 )
+                .exclude(Exists(MailPreference.objects.filter(user=OuterRef("student"), reminders=False)))
                 .exclude(
                     Exists(
                         ReminderSent.objects.filter(
@@ -50,28 +55,34 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
 
 
 def _send_once(course: Course, row: EffectiveDeadline, hours: int, now: datetime) -> int:
+    student = row.student
+    closes = ""
+    if row.grace_ends_at:
+        closes = f" The grace period ends {format_local(row.grace_ends_at, course.zone)}; it is for checking."
+    off = reminders_off_url(student)
     try:
         with transaction.atomic():
             ReminderSent.objects.create(
-                student=row.student,
+                student=student,
                 assignment=row.assignment,
                 hours_before=hours,
                 due_at=row.due_at,
                 sent_at=now,
             )
+            mail_queue(
+                key=f"reminder:{row.assignment_id}:{student.pk}:{hours}:{row.due_at.isoformat()}",
+                to=student.email,
+                subject=f"[{course.code}] {row.assignment.code} is due in {hours} hours",
+                body=(
+                    f"Hello {student.display_name},\n\n{row.assignment.code} ({row.assignment.title}) is due "
+                    f"{format_local(row.due_at, course.zone)} and the portal has no submission from you yet."
+                    f"{closes}\n\nTo stop these reminders, open {off}\n"
+                ),
+                headers={
+                    "List-Unsubscribe": f"<{off}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            )
     except IntegrityError:
         return 0  # another run sent it
-    closes = ""
-    if row.grace_ends_at:
-        closes = f" The grace period ends {format_local(row.grace_ends_at, course.zone)}; it is for checking."
-    send_mail(
-        subject=f"[{course.code}] {row.assignment.code} is due in {hours} hours",
-        message=(
-            f"Hello {row.student.display_name},\n\n{row.assignment.code} ({row.assignment.title}) is due "
-            f"{format_local(row.due_at, course.zone)} and the portal has no submission from you yet.{closes}\n"
-        ),
-        from_email=None,
-        recipient_list=[row.student.email] if row.student.email else [],
-        fail_silently=True,
-    )
     return 1

@@ -8,7 +8,6 @@ promoted twice. Promotion itself runs in a Celery task after commit.
 from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +15,9 @@ from courses import access
 from courses.models import Course, Enrolment, Promotion, Section, SitInRequest
 from courses.selectors import waitlist_queryset
 from courses.services.audit import audit_record
+from courses.timefmt import format_local
 from portal.errors import ObjectNotFound, PermissionDenied, PortalError
+from portal.mail import mail_queue
 from portal.tasking import enqueue_on_commit
 
 Status = Enrolment.Status
@@ -347,11 +348,11 @@ def waitlist_promote(*, section_id: int, now: datetime | None = None) -> list[in
         Enrolment.objects.filter(pk=enrolment.pk, status=Status.WAITLISTED).update(
             status=Status.ENROLLED, updated_at=now
         )
-        Promotion.objects.create(
+        promotion = Promotion.objects.create(
             enrolment=enrolment, section=section, promoted_at=now, reason="A seat became free"
         )
         promoted.append(enrolment.pk)
-        transaction.on_commit(lambda e=enrolment: _mail_promoted(e.pk))
+        _mail_promoted(promotion)
     if promoted:
         audit_record(
             actor=None,
@@ -363,17 +364,19 @@ def waitlist_promote(*, section_id: int, now: datetime | None = None) -> list[in
     return promoted
 
 
-def _mail_promoted(enrolment_id: int) -> None:
-    enrolment = Enrolment.objects.select_related("user", "section__course").get(pk=enrolment_id)
-    send_mail(
-        subject=f"[{enrolment.section.course.code}] You have a seat in {enrolment.section.code}",
-        message=(
-            f"Hello {enrolment.user.display_name},\n\nA seat freed up and you are now enrolled in "
-            f"{enrolment.section.code}. Your deadlines are on the portal's My deadlines page.\n"
+def _mail_promoted(promotion: Promotion) -> None:
+    """Tell the student, once per promotion (portal.mail), in the promoting transaction."""
+    enrolment = Enrolment.objects.select_related("user", "section__course").get(pk=promotion.enrolment_id)
+    course = enrolment.section.course
+    mail_queue(
+        key=f"waitlist-promoted:{promotion.pk}",
+        to=enrolment.user.email,
+        subject=f"[{course.code}] You have a seat in {enrolment.section.code}",
+        body=(
+            f"Hello {enrolment.user.display_name},\n\nA seat freed up and you are enrolled in "
+            f"{enrolment.section.code} since {format_local(promotion.promoted_at, course.zone)}. "
+            "Your deadlines are on the portal's My deadlines page.\n"
         ),
-        from_email=None,
-        recipient_list=[enrolment.user.email] if enrolment.user.email else [],
-        fail_silently=True,
     )
 
 

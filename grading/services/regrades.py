@@ -7,7 +7,6 @@ wins; the other gets a Conflict (409) and changes nothing.
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from grading import access
 from grading.models import GradeChange, Question, QuestionScore, RegradeRequest
 from grading.services.grades import score_change
 from portal.errors import Conflict, ObjectNotFound, PermissionDenied, PortalError
+from portal.mail import mail_queue
 
 State = RegradeRequest.State
 APPEAL_GRACE = timedelta(hours=48)
@@ -184,7 +184,7 @@ def regrade_request_resolve(
         target=f"#{request.id}",
         decision=decision,
     )
-    transaction.on_commit(lambda: _mail_resolution(request.id))
+    _mail_resolution(request.id)
     return request
 
 
@@ -193,17 +193,23 @@ def _mail_resolution(request_id: int) -> None:
         pk=request_id
     )
     assignment = request.grade.assignment
+    zone = assignment.course.zone
     outcome = (
         f"accepted: your score for {request.question.label} is now {request.new_score}"
         if request.state == State.ACCEPTED
         else "rejected"
     )
-    send_mail(
+    appeal = ""
+    if not request.is_appeal:
+        appeal = f"\nYou may appeal this answer once, until {format_local(appeal_deadline(request), zone)}.\n"
+    mail_queue(
+        key=f"regrade-resolved:{request.id}",
+        to=request.student.email,
         subject=f"[{assignment.course.code}] Regrade of {assignment.code} {request.question.label}: {request.state}",
-        message=f"Your regrade request was {outcome}.\n\nResponse: {request.response}\n",
-        from_email=None,
-        recipient_list=[request.student.email] if request.student.email else [],
-        fail_silently=True,
+        body=(
+            f"Your regrade request was {outcome} ({format_local(request.resolved_at, zone)}).\n\n"
+            f"Response: {request.response}\n{appeal}"
+        ),
     )
 
 
@@ -272,7 +278,7 @@ def regrade_request_appeal(
     except IntegrityError:
         raise PortalError("This question already has an open request.", code="duplicate") from None
     audit_record(actor=acting_user, course=course, action="regrade.appeal", target=f"#{original.id}")
-    transaction.on_commit(lambda: _mail_appeal(appeal.id))
+    _mail_appeal(appeal.id)
     return appeal
 
 
@@ -284,13 +290,13 @@ def _mail_appeal(request_id: int) -> None:
     instructors = StaffRole.objects.filter(course=course, role=StaffRole.Role.INSTRUCTOR).select_related(
         "user"
     )
-    send_mail(
-        subject=f"[{course.code}] Regrade appeal: {request.grade.assignment.code} {request.question.label}",
-        message=(
-            f"{request.student.display_name} appeals regrade request #{request.appeal_of_id}.\n\n"
-            f"{request.justification}\n"
-        ),
-        from_email=None,
-        recipient_list=[r.user.email for r in instructors if r.user.email],
-        fail_silently=True,
-    )
+    for role in instructors:  # one message each, so each is sent (and counted) once
+        mail_queue(
+            key=f"regrade-appealed:{request.id}:{role.user_id}",
+            to=role.user.email,
+            subject=f"[{course.code}] Regrade appeal: {request.grade.assignment.code} {request.question.label}",
+            body=(
+                f"{request.student.display_name} appeals regrade request #{request.appeal_of_id} "
+                f"({format_local(request.created_at, course.zone)}).\n\n{request.justification}\n"
+            ),
+        )

@@ -224,8 +224,22 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# E-mail (portal.mail; README "E-mail"): the console unless DJANGO_EMAIL_BACKEND names SMTP
+# (django.core.mail.backends.smtp.EmailBackend) and EMAIL_HOST the university's relay.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "portal@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+# A delivery claim older than this is a dead worker's (README "E-mail"); keep it well above EMAIL_TIMEOUT.
+PORTAL_MAIL_CLAIM_LEASE_SECONDS = int(os.environ.get("PORTAL_MAIL_CLAIM_LEASE_SECONDS", "300"))
+PORTAL_MAIL_RETRY_SECONDS = int(os.environ.get("PORTAL_MAIL_RETRY_SECONDS", "60"))
+PORTAL_MAIL_MAX_ATTEMPTS = int(os.environ.get("PORTAL_MAIL_MAX_ATTEMPTS", "10"))
+# The portal's address as people reach it, for links in e-mail (turning reminders off).
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:8000").rstrip("/")
 
 # Redis is the Celery broker when REDIS_URL is set; otherwise tasks run eagerly in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -255,6 +269,8 @@ CELERY_BEAT_SCHEDULE = {
     # recompute task leaves, and logs how many rows it fixed.
     "reconcile-deadlines": {"task": "courses.tasks.reconcile_deadlines", "schedule": 300.0},
     "send-deadline-reminders": {"task": "courses.tasks.send_deadline_reminders", "schedule": 300.0},
+    # E-mail that waits (a refused attempt, a lost task, a dead worker's claim): portal.mail.
+    "deliver-pending-mail": {"task": "portal.tasks.deliver_pending_mail", "schedule": 60.0},
     "release-scheduled-grades": {"task": "grading.tasks.release_scheduled_grades", "schedule": 60.0},
     # Jobs whose worker stopped beating for PORTAL_JOB_STALE_SECONDS are re-enqueued and taken over.
     "reclaim-stale-import-jobs": {"task": "courses.tasks.reclaim_stale_import_jobs", "schedule": 30.0},

@@ -149,6 +149,8 @@ EXPECTED = {
     ("api-me", "GET"):                      row(D,   200, 200, 200, 200, 200, 200),
     ("api-my-deadlines", "GET"):            row(D,   200, 200, 200, 200, 200, 200),  # one's own rows only
     ("api-calendar-token", "POST"):         row(D,   200, 200, 200, 200, 200, 200),  # resets one's own token
+    ("api-mail-preferences", "GET"):        row(D,   200, 200, 200, 200, 200, 200),  # one's own reminder choice
+    ("api-mail-preferences", "PATCH"):      row(D,   200, 200, 200, 200, 200, 200),  # one's own reminder choice
     ("api-token", "DELETE"):                row(D,   204, 204, 204, 204, 204, 204),  # ends one's own token (or session)
     ("api-tokens", "GET"):                  row(D,   200, 200, 200, 200, 200, 200),  # one's own tokens only
     ("api-tokens", "POST"):                 row(D,   201, 201, 201, 201, 201, 201),  # a token for oneself
@@ -263,6 +265,8 @@ EXPECTED = {
     ("course-extensions", "GET"):           row(L,   404, 404, 404, 404, 404, 200),  # instructors grant and revoke
     ("gradescope-requests-csv", "GET"):     row(L,   404, 404, 200, 200, 404, 200),
     ("calendar-feed", "GET"):               row(200, 200, 200, 200, 200, 200, 200),  # the secret address is the credential
+    ("reminders-off", "GET"):               row(200, 200, 200, 200, 200, 200, 200),  # the signed link is the credential; GET changes nothing
+    ("reminders-off", "POST"):              row(200, 200, 200, 200, 200, 200, 200),  # turns off the link's owner's reminders only
     ("my-grades", "GET"):                   row(L,   200, 200, 200, 200, 200, 200),
     ("grade-grid", "GET"):                  row(L,   404, 404, 200, 200, 404, 200),
     ("assignment-outline", "GET"):          row(L,   404, 404, 200, 200, 404, 200),  # TAs read it, instructors edit
@@ -274,7 +278,13 @@ EXPECTED = {
 # fmt: on
 
 # Routes that answer every role the same way by design: public, or about the caller only.
-PUBLIC = {("api-token", "POST"), ("calendar-feed", "GET"), ("healthz", "GET")}
+PUBLIC = {
+    ("api-token", "POST"),
+    ("calendar-feed", "GET"),
+    ("healthz", "GET"),
+    ("reminders-off", "GET"),
+    ("reminders-off", "POST"),
+}
 # Section actions open to anyone signed in (joining a waitlist, asking to sit in): a TA of another course
 # may use them like any other person.
 OPEN_SECTION_ACTIONS = {
@@ -315,6 +325,8 @@ KWARG_OVERRIDES = {
     ("api-gradescope-request", "POST"): {"enrolment_id": "waiting_enrolment"},
     ("api-team-accept", "POST"): {"team_id": "inviting_team"},
     ("api-team-decline", "POST"): {"team_id": "inviting_team"},
+    ("reminders-off", "GET"): {"token": "reminders_token"},
+    ("reminders-off", "POST"): {"token": "reminders_token"},
 }
 # Kwargs whose object belongs to student_concerned (or is theirs to act on): other_student gets 404.
 OWNED_KWARGS = {"grade_id", "request_id", "enrolment_id", "team_id", "token_id", "submission_id"}
@@ -380,6 +392,12 @@ class Objects:
     @property
     def calendar_token(self) -> str:
         return self.owner.calendar_token
+
+    @property
+    def reminders_token(self) -> str:
+        from courses.services.mail_preferences import reminders_off_token
+
+        return reminders_off_token(self.owner)
 
     @property
     def term(self):
@@ -556,6 +574,7 @@ def _json(data):
 
 
 BODIES = {
+    ("api-mail-preferences", "PATCH"): _json({"reminders": False}),
     ("api-course-assignments", "POST"): _json({"code": "HW9", "title": "Homework 9", "category": "homework"}),
     ("api-section", "PATCH"): _json({"capacity": 25}),
     ("api-assignment", "PATCH"): _json({"title": "Problem set 0 (revised)"}),
