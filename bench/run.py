@@ -52,6 +52,7 @@ FULL = {
     "seconds_per_endpoint": 8,  # a client stops early (after 3 requests at least) past this budget
     "recompute_repeats": 3,
     "roster_rows": 50_000,
+    "wrk_seconds": 6,  # per path, at the LARGE size
 }
 QUICK = {
     **FULL,
@@ -67,6 +68,7 @@ QUICK = {
     "seconds_per_endpoint": 3,
     "recompute_repeats": 2,
     "roster_rows": 5_000,
+    "wrk_seconds": 3,
 }
 
 FIRST_NAMES = ["Ada", "Grace", "Alan", "Barbara", "Edsger", "Frances", "Donald", "Radia", "Ken", "Margaret"]
@@ -654,6 +656,54 @@ def stop(proc: subprocess.Popen | None) -> None:
         proc.wait()
 
 
+# ---- the floor with a native load generator (wrk), so the Python client's own CPU hides nothing ------------
+
+
+def ensure_wrk() -> str | None:
+    """wrk (the Debian package), installed with apt-get when missing and possible (root); None otherwise."""
+    found = shutil.which("wrk")
+    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return found
+    log("installing wrk (Debian package) …")
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, capture_output=True, check=False, timeout=600).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=False, timeout=600)
+        subprocess.run(install, capture_output=True, check=False, timeout=600)
+    return shutil.which("wrk")
+
+
+def _wrk_ms(text: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0)):
+        if text.endswith(unit):
+            return round(float(text[: -len(unit)]) * factor, 2)
+    return float(text)
+
+
+def run_wrk(wrk: str, port: int, path: str, headers: dict, connections: int, seconds: int) -> dict:
+    """`wrk -t2 -c<connections> -d<seconds>s --latency`: requests/s and latency percentiles."""
+    command = [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "--timeout", "30s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(f"http://127.0.0.1:{port}{path}")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    out: dict = {"requests": None, "rps": None, "non_2xx": 0, "socket_errors": 0}
+    for line in result.stdout.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            out["rps"] = float(words[1])
+        elif " requests in " in line:
+            out["requests"] = int(words[0])
+        elif line.startswith("  Non-2xx or 3xx responses:"):
+            out["non_2xx"] = int(words[-1])
+        elif line.startswith("  Socket errors:"):
+            out["socket_errors"] = sum(int(w.rstrip(",")) for w in words if w.rstrip(",").isdigit())
+        elif len(words) == 2 and words[0] in ("50%", "75%", "90%", "99%"):
+            out[f"p{words[0][:-1]}_ms"] = _wrk_ms(words[1])
+    if out["rps"] is None:
+        out["error"] = (result.stderr or result.stdout)[-500:]
+    return out
+
+
 def run_load(port: int, jobs: list[dict]) -> dict:
     result = subprocess.run(
         [sys.executable, __file__, "--load-worker"],
@@ -961,6 +1011,31 @@ def report(results: dict) -> str:
             rows,
         )
     )
+    wrk = results.get("wrk") or {}
+    if wrk.get("endpoints"):
+        out += ["", f"The same paths with wrk ({wrk['what']}):"]
+        out.append(
+            table(
+                ["endpoint", "req/s", "p50 ms", "p99 ms", "non-2xx", "p50 / floor", "floor req/s / req/s"],
+                [
+                    [
+                        w["name"],
+                        w.get("rps"),
+                        w.get("p50_ms"),
+                        w.get("p99_ms"),
+                        w.get("non_2xx"),
+                        w.get("ratio_p50_to_floor"),
+                        w.get("floor_rps_over_rps"),
+                    ]
+                    for w in wrk["endpoints"]
+                ],
+            )
+        )
+    elif wrk:
+        out += [
+            "",
+            "wrk: not installed and could not be installed (not root, or no apt-get); Python client only",
+        ]
     r = results["deadline_recompute"]
     out += [
         "",
@@ -1150,8 +1225,25 @@ def main() -> None:
                 jobs += [job(*e, "small"), job(*e, "large")]
             jobs.append({**job(*endpoints[0], "large"), "name": f"{endpoints[0][0]}|large-again"})
             measured = run_load(port, jobs)
+            wrk = ensure_wrk()
+            wrk_runs = []
+            if wrk:
+                log("  the same paths with wrk (a native load generator, same connections)")
+                for name, path, who, auth in endpoints:
+                    j = job(name, path, who, auth, "large")
+                    wrk_runs.append(
+                        {
+                            "name": name,
+                            **run_wrk(wrk, port, path, j["headers"], sizes["clients"], sizes["wrk_seconds"]),
+                        }
+                    )
             stop(gunicorn)
             gunicorn = None
+        wrk_floor = wrk_runs[0] if wrk_runs and wrk_runs[0].get("rps") else None
+        for r in wrk_runs:
+            if wrk_floor and r.get("rps"):
+                r["ratio_p50_to_floor"] = round(r["p50_ms"] / wrk_floor["p50_ms"], 2)
+                r["floor_rps_over_rps"] = round(wrk_floor["rps"] / r["rps"], 2)
         floor_runs = [measured[f"{endpoints[0][0]}|large"], measured[f"{endpoints[0][0]}|large-again"]]
         floor_p50 = statistics.fmean(r["p50_ms"] for r in floor_runs)
         endpoint_results = []
@@ -1235,6 +1327,12 @@ def main() -> None:
                 "client": "a separate Python process, one thread and http.client connection per client",
             },
             "endpoints": endpoint_results,
+            "wrk": {
+                "available": bool(wrk_runs),
+                "what": f"wrk -t2 -c{sizes['clients']} -d{sizes['wrk_seconds']}s --latency against the same "
+                "gunicorn right after the Python client, LARGE paths, the same auth",
+                "endpoints": wrk_runs,
+            },
             "deadline_recompute": recompute,
             "export": exports,
             "roster_import": roster_import,
@@ -1255,6 +1353,10 @@ def main() -> None:
     results["total_s"] = clock.total()
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["output"] = os.path.relpath(Path(args.output).resolve(), ROOT)
+    if Path(args.output).exists():  # the deadline spike (bench/spike.py) keeps its own figures here
+        earlier = json.loads(Path(args.output).read_text())
+        if "spike" in earlier:
+            results["spike"] = earlier["spike"]
     Path(args.output).write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(report(results))
     if args.keep:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import F
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment
@@ -45,6 +45,10 @@ class CourseScheme:
     course: Course
     assignments: list[Assignment]
     questions: dict[int, list[QuestionInfo]]  # assignment id → questions
+    # (assignment id, section id) → (possible points, ids of the questions that count, a zero per id: the
+    # score of an unscored question): the same for every student of a section, so worked out once per
+    # section rather than once per student (a 50,000-student export).
+    _per_section: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, course: Course) -> "CourseScheme":
@@ -68,7 +72,25 @@ class CourseScheme:
         return cls(course, assignments, dict(questions))
 
     def possible(self, assignment: Assignment, section_id: int) -> Decimal:
-        return possible_points(self.questions.get(assignment.id), section_id, assignment.points)
+        return self._section_rules(assignment, section_id)[0]
+
+    def earned(self, assignment: Assignment, section_id: int, scores: dict[int, Decimal]) -> Decimal:
+        """earned_points() for a student of the section, with the section's counted questions worked out once."""
+        counted, zeros = self._section_rules(assignment, section_id)[1:]
+        if counted is None:
+            return sum(scores.values(), ZERO)
+        return sum(map(scores.get, counted, zeros), ZERO)  # scores.get(qid, ZERO) for each counted qid
+
+    def _section_rules(self, assignment: Assignment, section_id: int):
+        key = (assignment.id, section_id)
+        rules = self._per_section.get(key)
+        if rules is None:
+            questions = self.questions.get(assignment.id)
+            counted = counted_question_ids(questions, section_id) if questions else None
+            zeros = [ZERO] * len(counted) if counted is not None else None
+            rules = (possible_points(questions, section_id, assignment.points), counted, zeros)
+            self._per_section[key] = rules
+        return rules
 
 
 def possible_points(
@@ -80,20 +102,18 @@ def possible_points(
     return sum((q.points for q in questions if q.requirement_for(section_id) == Requirement.REQUIRED), ZERO)
 
 
+def counted_question_ids(questions: list[QuestionInfo], section_id: int | None) -> list[int]:
+    """The questions whose scores count for a student of the section: required and extra credit."""
+    return [q.id for q in questions if q.requirement_for(section_id) != Requirement.NOT_APPLICABLE]
+
+
 def earned_points(
     questions: list[QuestionInfo] | None, section_id: int | None, scores: dict[int, Decimal]
 ) -> Decimal:
     """What the student earned: required and extra-credit questions; not-applicable ones count nothing."""
     if not questions:
         return sum(scores.values(), ZERO)
-    return sum(
-        (
-            scores.get(q.id, ZERO)
-            for q in questions
-            if q.requirement_for(section_id) != Requirement.NOT_APPLICABLE
-        ),
-        ZERO,
-    )
+    return sum((scores.get(qid, ZERO) for qid in counted_question_ids(questions, section_id)), ZERO)
 
 
 def question_infos(questions) -> list[QuestionInfo]:
@@ -158,7 +178,7 @@ def assignment_result(
     possible = scheme.possible(assignment, section_id)
     earned = None
     if scores is not None:
-        earned = earned_points(scheme.questions.get(assignment.id), section_id, scores)
+        earned = scheme.earned(assignment, section_id, scores)
     if late_outcome == EffectiveDeadline.Outcome.MISSING:
         percent = ZERO  # nothing inside the window: 0, whatever was entered
     elif earned is None or not possible:
@@ -216,19 +236,17 @@ def totals_for_students(
         scores[student_id][assignment_id][question_id] = score
     outcomes: dict[int, dict[int, tuple[str, Decimal]]] = defaultdict(dict)
     now = timezone.now()
-    for (
-        student_id,
-        assignment_id,
-        outcome,
-        penalty,
-        closes_at,
-        submitted_at,
-    ) in EffectiveDeadline.objects.filter(
-        student_id__in=student_ids, assignment__course=scheme.course
-    ).values_list(
-        "student_id", "assignment_id", "outcome", "penalty_percent", "closes_at", "last_submitted_at"
+    # "Closed with nothing submitted" is asked of PostgreSQL as a yes/no rather than by reading two
+    # timestamps per row: a large class has a million of them, and parsing them was most of an export.
+    passed_unsubmitted = ExpressionWrapper(
+        Q(last_submitted_at__isnull=True, closes_at__lt=now), output_field=BooleanField()
+    )
+    for student_id, assignment_id, outcome, penalty, passed_without_work in (
+        EffectiveDeadline.objects.filter(student_id__in=student_ids, assignment__course=scheme.course)
+        .annotate(passed_without_work=passed_unsubmitted)
+        .values_list("student_id", "assignment_id", "outcome", "penalty_percent", "passed_without_work")
     ):
-        if outcome == EffectiveDeadline.Outcome.PENDING and submitted_at is None and closes_at < now:
+        if outcome == EffectiveDeadline.Outcome.PENDING and passed_without_work:
             outcome = EffectiveDeadline.Outcome.MISSING  # passed; the closing task has not recorded it yet
         outcomes[student_id][assignment_id] = (outcome, penalty)
     return [
