@@ -1,16 +1,8 @@
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from courses.models import Enrolment, StaffRole
-
-
-def extensions_page_url(course_id: int) -> str:
-    """The course's extensions page (instructors); the staff course page where that page is missing."""
-    try:
-        return reverse("course-extensions", args=[course_id])
-    except NoReverseMatch:
-        return reverse("staff-course", args=[course_id])
 
 
 def _staff_menus(courses: dict[int, tuple[str, bool]]) -> list[dict]:
@@ -23,7 +15,7 @@ def _staff_menus(courses: dict[int, tuple[str, bool]]) -> list[dict]:
         ("Roster", [(code, reverse("roster", args=[cid])) for cid, code in staffed]),
         # The staff course page lists every assignment with its grade grid.
         ("Grades", [(code, reverse("staff-course", args=[cid])) for cid, code in staffed]),
-        ("Extensions", [(code, extensions_page_url(cid)) for cid, code in taught]),
+        ("Extensions", [(code, reverse("course-extensions", args=[cid])) for cid, code in taught]),
         ("Exports", [(code, reverse("grade-exports", args=[cid])) for cid, code in taught]),
     ]
     return [{"label": label, "links": links} for label, links in menus if links]

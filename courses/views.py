@@ -10,7 +10,6 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from courses import access, selectors
-from courses.context_processors import extensions_page_url
 from courses.models import Course
 from courses.readiness import readiness_by_student
 from courses.selectors.attention import EXTENSIONS_RECENT_DAYS, REGRADE_WAITING_HOURS, staff_attention
@@ -32,8 +31,6 @@ def home(request):
         row for row in selectors.deadlines_for_student(request.user) if row.status in ("open", "grace")
     ]
     attention = staff_attention(request.user)
-    for item in attention:
-        item.extensions_url = extensions_page_url(item.course.id)
     return render(
         request,
         "courses/home.html",
