@@ -26,7 +26,15 @@ class RegradeRequestFilter(django_filters.FilterSet):
     question = IdFilter(field_name="question_id", label="Question")
     section = IdFilter(method="filter_section", label="Section")
     state = django_filters.ChoiceFilter(
-        choices=[("active", "Open or claimed"), *RegradeRequest.State.choices],
+        # The queue's wording: "Claimed" (the line names who), not the students' "Claimed by a TA".
+        choices=[
+            ("active", "Open or claimed"),
+            *(
+                (v, "Claimed" if v == RegradeRequest.State.CLAIMED else t)
+                for v, t in RegradeRequest.State.choices
+            ),
+        ],
+        empty_label="Any state",
         method="filter_state",
         label="State",
     )

@@ -12,7 +12,14 @@ from courses.models import Enrolment, Section
 from courses.services.windows import class_window
 from courses.timefmt import format_local
 from grading import access
-from grading.models import Grade, GradeChange, Question, QuestionRequirement, RegradeRequest
+from grading.models import (
+    Grade,
+    GradeChange,
+    Question,
+    QuestionRequirement,
+    QuestionScore,
+    RegradeRequest,
+)
 from grading.totals import earned_points, grade_points, possible_points, question_infos
 
 
@@ -114,6 +121,23 @@ def regrade_requests_for_user(user):
             ),
         )
         .order_by("created_at", "id")
+    )
+
+
+def regrade_queue(user, *, courses):
+    """The staff queue: regrade_requests_for_user within `courses` (those the user staffs), each with
+    `current_score`, the question's score now (after an accepted request, the new one), in the same
+    query."""
+    return (
+        regrade_requests_for_user(user)
+        .filter(grade__assignment__course__in=courses)
+        .annotate(
+            current_score=Subquery(
+                QuestionScore.objects.filter(
+                    grade_id=OuterRef("grade_id"), question_id=OuterRef("question_id")
+                ).values("score")[:1]
+            )
+        )
     )
 
 

@@ -10,7 +10,7 @@ from courses import access as course_access
 from grading import charts, selectors, statistics
 from grading.filters import RegradeRequestFilter
 from grading.models import Question, QuestionRequirement, RegradeRequest
-from grading.services.regrades import appeal_deadline
+from grading.services.regrades import appeal_deadline, regrade_appeal_refusal
 from portal.pages import or_404
 
 
@@ -24,11 +24,8 @@ def my_grades(request):
         r.appeal_until = (
             appeal_deadline(r) if r.state in RegradeRequest.RESOLVED and not r.is_appeal else None
         )
-        r.can_appeal = (
-            r.appeal_until is not None
-            and now <= r.appeal_until
-            and not any(other.appeal_of_id == r.id for other in requests)
-        )
+        appealed = any(other.appeal_of_id == r.id for other in requests)
+        r.can_appeal = regrade_appeal_refusal(r, now=now, appealed=appealed) is None
         by_grade.setdefault(r.grade_id, []).append(r)
     rows = [
         {
@@ -93,9 +90,7 @@ def regrade_queue(request):
     courses = list(staff_courses.order_by("code"))  # the course filter's choices
     if not courses:
         raise Http404("The regrade queue is for course staff.")
-    base = selectors.regrade_requests_for_user(request.user).filter(
-        grade__assignment__course__in=staff_courses
-    )
+    base = selectors.regrade_queue(request.user, courses=staff_courses)
     params = request.GET.copy()
     if "state" not in params:
         params["state"] = "active"
@@ -110,8 +105,25 @@ def regrade_queue(request):
             "page": page,
             "counts": selectors.open_counts_by_assignment(request.user),
             "query": _without_page(params),
+            "filter_summary": _filter_summary(filterset.form),
         },
     )
+
+
+def _filter_summary(form) -> str:
+    """What the queue is narrowed to, in words, for the folded filters' summary line."""
+    parts = []
+    for name, field in form.fields.items():
+        value = form.data.get(name)
+        if value in (None, "") or name in form.errors:
+            continue
+        if name == "older_than_hours":
+            parts.append(f"older than {value} hours")
+            continue
+        label = {str(key): text for key, text in field.choices}.get(str(value))
+        if label:
+            parts.append(label)
+    return " · ".join(parts)
 
 
 def _without_page(params) -> str:

@@ -237,31 +237,49 @@ def appeal_deadline(request: RegradeRequest) -> datetime | None:
     return max(window_end, request.resolved_at + APPEAL_GRACE)
 
 
+def regrade_appeal_refusal(request: RegradeRequest, *, now: datetime, appealed: bool) -> PortalError | None:
+    """Why the student may not appeal `request` at `now` (None: they may). `appealed`: an appeal of it
+    exists. The one appeal rule: the service raises the refusal, My grades offers the appeal only
+    without one."""
+    if request.is_appeal:
+        return PortalError("An appeal is final; it cannot be appealed again.", code="appeal_final")
+    if request.state not in RegradeRequest.RESOLVED:
+        return PortalError(
+            "Only a resolved request can be appealed; wait for the TA's answer.", code="not_resolved"
+        )
+    points = request.question.points
+    if request.state == State.ACCEPTED and request.new_score is not None and request.new_score >= points:
+        return PortalError(
+            f"This request was accepted with full marks ({request.new_score} of {points} points) "
+            "for this question; there is nothing left to appeal.",
+            code="full_marks",
+        )
+    if appealed:
+        return PortalError(
+            "You have already appealed this request; each request can be appealed once.", code="duplicate"
+        )
+    deadline = appeal_deadline(request)
+    if now > deadline:
+        zone = request.grade.assignment.course.zone
+        return PortalError(f"The time to appeal ended {format_local(deadline, zone)}.", code="window_closed")
+    return None
+
+
 @transaction.atomic
 def regrade_request_appeal(
     *, acting_user, request_id: int, justification: str, now: datetime | None = None
 ) -> RegradeRequest:
-    """Appeal a resolved request once, to the instructor."""
+    """Appeal a resolved request once, to the instructor (regrade_appeal_refusal says when not)."""
     now = now or timezone.now()
     original = access.access_request(acting_user, request_id)
     if original.student_id != acting_user.id:
         raise ObjectNotFound("No such regrade request among yours.")
-    if original.is_appeal:
-        raise PortalError("An appeal is final; it cannot be appealed again.", code="appeal_final")
-    if original.state not in (State.ACCEPTED, State.REJECTED):
-        raise PortalError(
-            "Only a resolved request can be appealed; wait for the TA's answer.", code="not_resolved"
-        )
-    if RegradeRequest.objects.filter(appeal_of=original).exists():
-        raise PortalError(
-            "You have already appealed this request; each request can be appealed once.", code="duplicate"
-        )
-    deadline = appeal_deadline(original)
+    refusal = regrade_appeal_refusal(
+        original, now=now, appealed=RegradeRequest.objects.filter(appeal_of=original).exists()
+    )
+    if refusal is not None:
+        raise refusal
     course = original.grade.assignment.course
-    if now > deadline:
-        raise PortalError(
-            f"The time to appeal ended {format_local(deadline, course.zone)}.", code="window_closed"
-        )
     if not justification.strip():
         raise PortalError("Explain why you appeal.", fields={"justification": "Required."})
     try:

@@ -51,8 +51,15 @@
     });
   }
 
+  function clearErrors(form) {
+    form.querySelectorAll("[data-errors]").forEach(function (box) { box.hidden = true; box.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+  }
+
   function showErrors(form, body) {
     const box = form.querySelector("[data-errors]");
+    const ok = form.querySelector("[data-success]");
+    if (ok) ok.hidden = true;  // an earlier success ("Saved") is not the answer to this attempt
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     const fields = (body && body.fields) || {};
     Object.keys(fields).forEach(function (name) {
@@ -288,6 +295,7 @@
             followJob(form, body);
             return;
           }
+          clearErrors(form);  // an earlier attempt's error must not stay next to the success
           const ok = form.querySelector("[data-success]");
           if (ok) {
             ok.hidden = false;
@@ -418,6 +426,105 @@
         if (job.status !== "done" && job.status !== "failed") poll(job.status_url);
       });
     });
+  }
+
+  // The regrade queue ([data-queue]) from the keyboard: j/k move between requests, Enter or o opens one,
+  // c claims it, a/r pick accept/reject in its answer and move there (nothing is sent before Resolve).
+  // The keys are off while the user types in a field; Escape leaves the field for its request. The
+  // request in hand is kept in the address (#request-<id>), so it has the focus again after a reload.
+  function wireQueueKeys(root) {
+    const queue = root.querySelector("[data-queue]");
+    if (!queue) return;
+    const status = root.querySelector("[data-queue-status]");
+    let current = null;
+
+    function items() { return Array.prototype.slice.call(queue.querySelectorAll("[data-request]")); }
+
+    function say(text) { if (status) status.textContent = text; }
+
+    function select(item) {
+      if (current && current !== item) current.classList.remove("current");
+      current = item;
+      item.classList.add("current");
+      if (window.location.hash !== "#" + item.id) window.history.replaceState(null, "", "#" + item.id);
+    }
+
+    function focusItem(item) {
+      select(item);
+      item.querySelector("summary").focus();
+      say("");
+    }
+
+    function typing(el) {
+      if (!el || !el.tagName) return false;
+      if (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT") return true;
+      return el.tagName === "INPUT" && !/^(radio|checkbox|button|submit|reset)$/.test(el.type);
+    }
+
+    queue.addEventListener("focusin", function (event) {
+      const item = event.target.closest("[data-request]");
+      if (item) select(item);
+    });
+
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (document.querySelector("dialog[open]")) return;
+      const target = event.target;
+      if (typing(target)) {
+        const item = target.closest ? target.closest("[data-request]") : null;
+        if (event.key === "Escape" && item) {
+          event.preventDefault();
+          focusItem(item);
+        }
+        return;
+      }
+      const list = items();
+      if (!list.length) return;
+      const item = (target.closest && target.closest("[data-request]")) || current;
+      const key = event.key;
+      if (key === "j" || key === "k") {
+        const at = item ? list.indexOf(item) : -1;
+        const next = key === "j" ? Math.min(at + 1, list.length - 1) : Math.max(at - 1, 0);
+        focusItem(list[next]);
+      } else if (key === "o" || key === "c" || key === "a" || key === "r") {
+        if (!item) {
+          say("Choose a request first: press j.");
+        } else if (key === "o") {
+          const details = item.querySelector("details");
+          details.open = !details.open;
+          focusItem(item);
+        } else if (key === "c") {
+          const form = item.querySelector("form[data-claim]");
+          if (!form) {
+            say("This request is not open: there is nothing to claim.");
+          } else {
+            item.querySelector("details").open = true;
+            say("Claiming…");
+            form.requestSubmit();
+          }
+        } else {
+          const form = item.querySelector("form[data-resolve]");
+          if (!form) {
+            say("This request is answered already: there is nothing to accept or reject.");
+          } else {
+            item.querySelector("details").open = true;
+            const decision = key === "a" ? "accepted" : "rejected";
+            form.querySelector("input[name=decision][value=" + decision + "]").checked = true;
+            const field = form.querySelector(key === "a" ? "[name=new_score]" : "[name=response]");
+            field.focus();
+            say(key === "a" ? "Accept: enter the new score and a response, then press Resolve." :
+              "Reject: write the response, then press Resolve.");
+          }
+        }
+      } else {
+        return;
+      }
+      event.preventDefault();
+    });
+
+    // After a reload (a claim reloads the page) the request in hand has the focus again.
+    const back = window.location.hash ? queue.querySelector(window.location.hash.replace(/[^#\w-]/g, "")) : null;
+    if (back && back.matches("[data-request]")) focusItem(back);
   }
 
   // A table wider than the screen scrolls inside its box: that box is then a labelled region that takes
@@ -575,6 +682,7 @@
     tickCountdowns();
     window.setInterval(tickCountdowns, 30000);
     wireForms(document);
+    wireQueueKeys(document);
     wireStudentPickers(document);
     wireZoneInputs(document);
   });

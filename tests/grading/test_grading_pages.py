@@ -112,6 +112,40 @@ def test_my_grades_before_any_release(client, world, entered):
     assert '<article id="grade-' not in html
 
 
+def request_item(html: str, request_id: int) -> str:
+    match = re.search(rf'<li data-request="{request_id}".*?</li>', html, re.S)
+    assert match, f"no request {request_id}"
+    return match.group(0)
+
+
+def test_the_student_sees_their_own_justification(client, graded, answered):
+    html = get(client, graded.world.ug1, "/grades/").content.decode()
+    item = request_item(html, answered.id)
+    assert "You wrote: <q data-justification>Chain rule</q>" in item
+
+
+def test_appeal_is_not_offered_on_a_request_accepted_at_full_marks(client, graded, answered):
+    world = graded.world
+    full = regrade_request_create(
+        acting_user=world.ug1,
+        grade_id=graded.grade("ug1").id,
+        question_id=graded.q1.id,
+        justification="Q1 part (c) is right too.",
+        now=RELEASED_AT + timedelta(days=1),
+    )
+    regrade_request_resolve(
+        acting_user=world.ta,
+        request_id=full.id,
+        decision="accepted",
+        new_score=graded.q1.points,
+        response="Full marks.",
+        now=RELEASED_AT + timedelta(days=2),
+    )
+    html = get(client, world.ug1, "/grades/").content.decode()
+    assert "Appeal to the instructor" not in request_item(html, full.id)
+    assert "Appeal to the instructor" in request_item(html, answered.id)  # 8 of 10: still offered
+
+
 # ---- the grade grid ---------------------------------------------------------------------------------
 
 

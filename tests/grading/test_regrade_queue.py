@@ -274,3 +274,127 @@ def test_query_counts_do_not_grow_with_the_queue(world, api, client):
                 measure(lambda: client.get("/regrades/")),
             )
     assert counts[10] == counts[300] == (API_LIST_QUERIES, PAGE_QUERIES), counts
+
+
+# ---- the compact queue: one line per request, opened in place ----------------------------------------
+
+
+def item_of(html: str, request_id: int) -> str:
+    match = re.search(rf'<article data-request="{request_id}".*?</article>', html, re.S)
+    assert match, f"request {request_id} is not on the page"
+    return match.group(0)
+
+
+def summary_of(item: str) -> str:
+    match = re.search(r"<summary[^>]*>(.*?)</summary>", item, re.S)
+    assert match, "each request is one line (a <summary>) that opens in place"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+
+
+def test_each_request_is_one_line_that_opens_in_place(client, world, queue):
+    html = page(client, world.ta)
+    line = summary_of(item_of(html, queue["ug2_hw1"].id))
+    # Student, assignment and question, status and age on the line itself.
+    assert "HW1 Q1" in line
+    assert "ug2" in line and "CS 4644" in line
+    assert "Open" in line
+    assert "asked 10 hours ago" in line  # "asked" for screen readers; the column head says it on screen
+    # Opened: the justification, the question's score and points, and the actions.
+    item = item_of(html, queue["ug2_hw1"].id)
+    assert "Please look at this again." in item
+    assert "Claim</button>" in item
+    assert 'value="accepted"' in item and 'value="rejected"' in item
+    assert 'max="30.00"' in item
+
+
+def test_a_claimed_request_names_who_claimed_it_once(client, world, queue):
+    html = page(client, world.ta)
+    line = summary_of(item_of(html, queue["ug1_hw1_claimed"].id))
+    assert "Claimed by ta1" in line
+    assert "Claimed by a TA" not in html
+    assert "Claim</button>" not in item_of(html, queue["ug1_hw1_claimed"].id)
+    # The one claimed by the reader is the one they work on: it is open.
+    assert re.search(r"<details[^>]*\sopen", item_of(html, queue["ug1_hw1_claimed"].id))
+    assert not re.search(r"<details[^>]*\sopen", item_of(html, queue["ug2_hw1"].id))
+
+
+def test_an_accepted_request_shows_the_new_score_not_the_old_one(client, world, graded):
+    from grading.services.regrades import regrade_request_create, regrade_request_resolve
+
+    request = regrade_request_create(
+        acting_user=world.ug1,
+        grade_id=graded.grades["ug1"].id,
+        question_id=graded.q2.id,
+        justification="Part (b) is right.",
+        now=NOW - 30 * HOUR,
+    )
+    assert request.old_score == Decimal(5)
+    regrade_request_resolve(
+        acting_user=world.ta,
+        request_id=request.id,
+        decision="accepted",
+        new_score=Decimal(8),
+        response="Restored part (b).",
+        now=NOW - 2 * HOUR,
+    )
+    item = item_of(page(client, world.ta, state="accepted"), request.id)
+    assert "Accepted by ta1" in summary_of(item)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item))
+    assert "Score now 8.00 / 10.00 (was 5.00 when asked)" in text
+    assert "Current score: 5.00" not in text
+    assert "Restored part (b)." in text
+
+
+def test_the_score_shown_is_the_questions_score_now(client, world, graded):
+    """A score changed after the request was made (by another route) is what the TA sees."""
+    from grading.services.grades import grade_enter
+    from grading.services.regrades import regrade_request_create
+
+    request = regrade_request_create(
+        acting_user=world.ug1,
+        grade_id=graded.grades["ug1"].id,
+        question_id=graded.q2.id,
+        justification="Part (b) is right.",
+        now=NOW - 30 * HOUR,
+    )
+    grade_enter(
+        acting_user=world.instructor,
+        assignment_id=graded.ps0.id,
+        student_username="ug1",
+        scores={graded.q2.id: Decimal(6)},
+        reason="Rubric fix for everyone",
+        now=NOW - 20 * HOUR,
+    )
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item_of(page(client, world.ta), request.id)))
+    assert "Score now 6.00 / 10.00 (was 5.00 when asked)" in text
+
+
+def test_the_filters_are_folded_and_name_every_choice(client, world, queue):
+    html = page(client, world.ta)
+    assert "---------" not in html
+    form = re.search(r'<form method="get".*?</form>', html, re.S).group(0)
+    # Folded into a "Filter" disclosure, so that on a phone the first request is on the first screen.
+    assert re.search(r"<details[^>]*class=\"filters\"[^>]*>\s*<summary[^>]*>Filter", html)
+    assert '<option value="active" selected>Open or claimed</option>' in form
+    assert '<option value="">Any state</option>' in form
+    # The folded filters say what the queue is filtered by.
+    assert re.search(r"<summary[^>]*>Filter\b.*?Open or claimed.*?</summary>", html, re.S)
+    narrowed = page(client, world.ta, section=world.gr_section.id, older_than_hours="24")
+    summary = re.search(r'<details[^>]*class="filters".*?<summary[^>]*>(.*?)</summary>', narrowed, re.S)
+    assert "CS 7643-A" in summary.group(1) and "older than 24 hours" in summary.group(1)
+
+
+def test_the_filters_open_when_they_need_correcting(client, world, queue):
+    html = page(client, world.ta, older_than_hours="-3")
+    assert re.search(r"<details[^>]*class=\"filters\"[^>]*\sopen", html)
+
+
+def test_the_keyboard_shortcuts_are_listed_on_the_page(client, world, queue):
+    html = page(client, world.ta)
+    help_box = re.search(r"<details[^>]*data-shortcuts.*?</details>", html, re.S)
+    assert help_box, "a visible 'Keyboard shortcuts' help"
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", help_box.group(0)))
+    assert "Keyboard shortcuts" in text
+    for key, what in (("j", "next"), ("k", "previous"), ("c", "Claim"), ("a", "Accept"), ("r", "Reject")):
+        assert re.search(rf"\b{key}\b.*{what}", text, re.I), key
+    assert "data-queue" in html  # the script's hook

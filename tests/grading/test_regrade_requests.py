@@ -423,6 +423,81 @@ def test_only_a_resolved_request_of_ones_own_can_be_appealed(graded, api, open_r
     assert RegradeRequest.objects.count() == 1
 
 
+def test_a_request_accepted_at_full_marks_cannot_be_appealed(graded, api, open_request, world):
+    resolve_at(api, world, open_request.id, RELEASED_AT + 2 * DAY, decision="accepted", new_score="10")
+    before = state()
+    response = appeal(api, world.ug1, open_request.id, RELEASED_AT + 3 * DAY)
+    body = error_of(response, 400)
+    assert body["code"] == "full_marks"
+    assert "full marks" in body["detail"]
+    assert state() == before
+
+
+def test_a_request_accepted_below_full_marks_can_be_appealed(graded, api, open_request, world):
+    resolve_at(api, world, open_request.id, RELEASED_AT + 2 * DAY, decision="accepted", new_score="9.5")
+    assert appeal(api, world.ug1, open_request.id, RELEASED_AT + 3 * DAY).status_code == 201
+
+
+NOT_APPEALED, APPEALED = False, True
+RESOLVED = RELEASED_AT + 2 * DAY
+
+
+def made(state, *, new_score=None, appeal_of_id=None, resolved_at=RESOLVED):
+    """A request on a 10-point question (unsaved: the rule is a pure function)."""
+    from courses.models import Assignment, Course
+    from grading.models import Grade, Question
+
+    assignment = Assignment(code="PS0", course=Course(code="CS 4644", time_zone="America/New_York"))
+    return RegradeRequest(
+        grade=Grade(assignment=assignment, regrade_deadline=WINDOW_ENDS),
+        question=Question(label="Q2", points=Decimal(10)),
+        state=state,
+        new_score=new_score,
+        appeal_of_id=appeal_of_id,
+        resolved_at=resolved_at if state in RegradeRequest.RESOLVED else None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_", "appealed", "moment", "refused"),
+    [
+        (made("rejected"), NOT_APPEALED, WINDOW_ENDS - MINUTE, None),
+        (made("accepted", new_score=Decimal("9.99")), NOT_APPEALED, WINDOW_ENDS - MINUTE, None),
+        (made("accepted", new_score=Decimal(10)), NOT_APPEALED, WINDOW_ENDS - MINUTE, "full_marks"),
+        (made("accepted", new_score=Decimal(10), appeal_of_id=1), NOT_APPEALED, RESOLVED, "appeal_final"),
+        (made("rejected", appeal_of_id=1), NOT_APPEALED, RESOLVED, "appeal_final"),
+        (made("open"), NOT_APPEALED, RESOLVED, "not_resolved"),
+        (made("claimed"), NOT_APPEALED, RESOLVED, "not_resolved"),
+        (made("withdrawn"), NOT_APPEALED, RESOLVED, "not_resolved"),
+        (made("rejected"), APPEALED, RESOLVED, "duplicate"),
+        (made("rejected"), NOT_APPEALED, WINDOW_ENDS + MINUTE, "window_closed"),
+        # Resolved an hour before the window closed: 48 hours from the resolution.
+        (made("rejected", resolved_at=WINDOW_ENDS - HOUR), NOT_APPEALED, WINDOW_ENDS + 46 * HOUR, None),
+    ],
+    ids=[
+        "rejected",
+        "accepted-below-full",
+        "accepted-at-full-marks",
+        "an-appeal-at-full-marks",
+        "an-appeal",
+        "open",
+        "claimed",
+        "withdrawn",
+        "appealed-already",
+        "after-the-window",
+        "48-hours-after-a-late-answer",
+    ],
+)
+def test_the_appeal_rule_as_cases(request_, appealed, moment, refused):
+    """The one rule the appeal service and the My grades page ask."""
+    from grading.services.regrades import regrade_appeal_refusal
+
+    refusal = regrade_appeal_refusal(request_, now=moment, appealed=appealed)
+    assert (refusal.code if refusal else None) == refused
+    if refusal:
+        assert refusal.detail.endswith(".")
+
+
 def test_claiming_and_withdrawing_are_audited(graded, api, open_request, world):
     from courses.models import AuditEvent
 
