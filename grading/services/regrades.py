@@ -200,7 +200,7 @@ def _mail_resolution(request_id: int) -> None:
         else "rejected"
     )
     appeal = ""
-    if not request.is_appeal:
+    if regrade_appeal_refusal(request, now=request.resolved_at, appealed=False) is None:
         appeal = f"\nYou may appeal this answer once, until {format_local(appeal_deadline(request), zone)}.\n"
     mail_queue(
         key=f"regrade-resolved:{request.id}",

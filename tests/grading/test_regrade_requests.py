@@ -433,6 +433,17 @@ def test_a_request_accepted_at_full_marks_cannot_be_appealed(graded, api, open_r
     assert state() == before
 
 
+@pytest.mark.parametrize(("new_score", "offered"), [("10", False), ("9.5", True)], ids=["full", "below-full"])
+def test_the_answer_by_mail_offers_an_appeal_only_where_one_is_possible(
+    graded, api, open_request, world, new_score, offered
+):
+    from portal.models import SentMail
+
+    resolve_at(api, world, open_request.id, RELEASED_AT + 2 * DAY, decision="accepted", new_score=new_score)
+    body = SentMail.objects.get(key=f"regrade-resolved:{open_request.id}").body
+    assert ("You may appeal this answer once" in body) is offered
+
+
 def test_a_request_accepted_below_full_marks_can_be_appealed(graded, api, open_request, world):
     resolve_at(api, world, open_request.id, RELEASED_AT + 2 * DAY, decision="accepted", new_score="9.5")
     assert appeal(api, world.ug1, open_request.id, RELEASED_AT + 3 * DAY).status_code == 201
