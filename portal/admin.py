@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
-from portal.models import OutboxMessage, ProcessHeartbeat
+from portal.models import MailPreference, OutboxMessage, ProcessHeartbeat, SentMail
 from portal.signin import password_sign_in_allowed, password_sign_in_off_message
 
 
@@ -29,6 +29,21 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 @admin.register(ProcessHeartbeat)
 class ProcessHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ("kind", "host", "beat_at")
+
+
+@admin.register(SentMail)
+class SentMailAdmin(ReadOnlyAdmin):
+    """Every e-mail by its key (portal.mail): `uncertain` ones are for an operator to check with the relay's
+    log (by Message-ID); only delivery writes these rows."""
+
+    list_display = ("key", "recipient", "subject", "state", "created_at", "sent_at", "attempts")
+    list_filter = ("state",)
+    search_fields = ("key", "recipient", "message_id")
+
+
+@admin.register(MailPreference)
+class MailPreferenceAdmin(ReadOnlyAdmin):
+    list_display = ("user", "reminders", "changed_at")
 
 
 class AdminLoginForm(AdminAuthenticationForm):

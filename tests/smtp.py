@@ -20,8 +20,8 @@ def free_port() -> int:
 @dataclass
 class Inbox:
     """What the server accepted, in order. `on_rcpt` / `on_data` run inside the server's handlers (before it
-    answers RCPT, and after it has the whole message but before it answers 250): a test kills or breaks
-    the sending side there."""
+    answers RCPT, and once it has the whole message, before it answers): a test kills the sending side
+    there, or `on_data` returns a reply ("451 ...") to refuse the message instead of accepting it."""
 
     port: int = 0
     messages: list[EmailMessage] = field(default_factory=list)
@@ -38,10 +38,11 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.original_content or envelope.content, policy=default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        reply = self.on_data() if self.on_data else None
+        if reply:  # the test's handler refuses this one (a reply such as "451 ..." or "550 ...")
+            return reply
         with self.lock:
             self.messages.append(message)
-        if self.on_data:
-            self.on_data()
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
