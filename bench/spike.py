@@ -26,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,6 +62,7 @@ def upload_body() -> bytes:
 def client_main() -> None:
     """Read the plan on stdin; send every request at its time; print one JSON line per request."""
     plan = json.load(sys.stdin)
+    threading.stack_size(512 * 1024)  # up to a few thousand requests in flight when the server falls behind
     port, due = plan["port"], plan["due_epoch"]
     body = upload_body()
     events = sorted(plan["events"], key=lambda e: e[0])
@@ -100,9 +100,18 @@ def client_main() -> None:
         with lock:
             out.append(record)
 
-    # Enough threads that the schedule never waits for a free one (a slow server shows as latency).
-    with ThreadPoolExecutor(plan["threads"]) as pool:
-        list(pool.map(send, events))
+    # A thread per request, started at its time: the schedule never waits for an earlier request to end,
+    # so a slow server shows as latency, never as requests sent late (a bounded pool did that).
+    threads = []
+    for event in events:
+        wait = due + event[0] - time.time() - 0.05
+        if wait > 0:
+            time.sleep(wait)
+        thread = threading.Thread(target=send, args=(event,), daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
     json.dump(out, sys.stdout)
 
 
@@ -376,7 +385,7 @@ def main() -> None:
         connections.close_all()
         due_epoch = due.timestamp()
         events = schedule(sizes, data)
-        plan = {"port": port, "due_epoch": due_epoch, "events": events, "threads": 600}
+        plan = {"port": port, "due_epoch": due_epoch, "events": events}
         pids = [gunicorn.pid]
         cpu0, busy0 = cpu_seconds(pids), machine_busy()
         celery_cpu0 = cpu_seconds([celery.pid]) if celery else 0.0
