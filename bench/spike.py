@@ -301,8 +301,11 @@ def summarize(records: list[dict], due_epoch: float, stored: dict) -> dict:
         "recorded_on_time": len(early) - len(late_marked),
         "recorded_otherwise": len(late_marked),
         "started_in_last_10s": sum(
-            1 for r in uploads if due_epoch - LAST_SECONDS <= r["started"] < due_epoch
+            1
+            for r in records
+            if r["kind"] == "upload" and due_epoch - LAST_SECONDS <= r["started"] < due_epoch
         ),
+        "stored_of_those": sum(1 for r in uploads if due_epoch - LAST_SECONDS <= r["started"] < due_epoch),
     }
     out["recorded_minus_client_start_ms"] = {
         "p50": round(bench.percentile(lags, 50), 1),
@@ -491,7 +494,7 @@ def report(spike: dict) -> str:
         f"  submissions stored: {spike['submissions_stored']} {spike['submissions_by_timing']}",
         f"  started >= 1 s before the due time: {check['started_at_least_1s_before_due']}, recorded on time "
         f"{check['recorded_on_time']}, otherwise {check['recorded_otherwise']} "
-        f"({check['started_in_last_10s']} started in the last 10 s)",
+        f"({check['started_in_last_10s']} uploads started in the last 10 s, {check['stored_of_those']} of them stored)",
         f"  recorded time minus the client's start: {spike['recorded_minus_client_start_ms']} ms",
         f"  client schedule lag: {spike['client_schedule_lag_ms']} ms",
         f"  server CPU {spike['server_cpu_s']} s ({spike['server_cpu_percent_of_one_core']}% of one core), "
