@@ -115,3 +115,35 @@ def test_a_request_start_in_the_future_too_old_or_unreadable_falls_back_to_the_a
     assert response.status_code == 201, response.content
     assert response.json()["timing"] == "in_grace"
     assert Submission.objects.get().submitted_at == HW1_DUE + MINUTE
+
+
+def test_the_servers_accept_time_counts_when_the_request_waited_for_a_thread(world, api, hw1):
+    """portal.gunicorn_workers passes when it accepted the connection in the WSGI environ (no header can
+    set it): a request that then waited two minutes for a free thread is judged by its arrival."""
+    with at(HW1_DUE + MINUTE):
+        accepted = (HW1_DUE - MINUTE).timestamp()
+        response = _post(api, world.ug1, hw1, **{"portal.received_at": accepted})
+    assert response.status_code == 201, response.content
+    assert response.json()["timing"] == "on_time"
+    assert Submission.objects.get().submitted_at == HW1_DUE - MINUTE
+
+
+@pytest.mark.parametrize(
+    "accepted",
+    [
+        (HW1_DUE + 2 * MINUTE).timestamp(),  # later than the request itself: not an arrival
+        (HW1_DUE + MINUTE - 6 * MINUTE).timestamp(),  # older than any wait for a thread
+        str((HW1_DUE - MINUTE).timestamp()),  # not the server's float
+    ],
+)
+def test_an_implausible_accept_time_is_ignored(world, api, hw1, accepted):
+    with at(HW1_DUE + MINUTE):
+        response = _post(api, world.ug1, hw1, **{"portal.received_at": accepted})
+    assert response.json()["timing"] == "in_grace"
+    assert Submission.objects.get().submitted_at == HW1_DUE + MINUTE
+
+
+def test_a_header_named_like_the_servers_key_is_ignored(world, api, hw1):
+    with at(HW1_DUE + MINUTE):
+        response = _post(api, world.ug1, hw1, HTTP_PORTAL_RECEIVED_AT=str((HW1_DUE - MINUTE).timestamp()))
+    assert response.json()["timing"] == "in_grace"
