@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses import access, selectors
-from courses.models import Course, Section
+from courses.models import Course, Section, User
 from courses.services import accounts, waitlist
 from portal.api import ERROR, InCourseZone, InstantField, InstantModelSerializer, validated
 
@@ -41,14 +41,48 @@ class MeOut(serializers.Serializer):
     staff_roles = StaffRoleOut(many=True)
     enrolments = EnrolmentOut(many=True)
     calendar_url = serializers.CharField()
+    time_zone_display = serializers.ChoiceField(
+        choices=User.TimeZoneDisplay.choices,
+        help_text="Which zone the pages show times in: the course's (default) or the browser's.",
+    )
+    browser_time_zone = serializers.CharField(
+        allow_blank=True, help_text="The IANA zone the browser last reported; blank until then."
+    )
+
+
+class MeIn(serializers.Serializer):
+    time_zone_display = serializers.ChoiceField(choices=User.TimeZoneDisplay.choices)
+    browser_time_zone = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="Your browser's IANA zone (e.g. America/Los_Angeles); needed the first time you choose browser.",
+    )
 
 
 class MeView(APIView):
     @extend_schema(responses={200: MeOut}, tags=["me"])
     def get(self, request):
+        return Response(self._out(request))
+
+    @extend_schema(request=MeIn, responses={200: MeOut, 400: ERROR}, tags=["me"])
+    def patch(self, request):
+        """Choose the zone your pages show times in: `course` (each course's own zone, the default) or
+        `browser` (with `browser_time_zone`, the zone your browser reports). The other zone stays one hover
+        or click away."""
+        data = validated(MeIn, request.data)
+        accounts.user_time_zone_display_set(
+            acting_user=request.user,
+            mode=data["time_zone_display"],
+            browser_time_zone=data.get("browser_time_zone"),
+        )
+        return Response(self._out(request))
+
+    @staticmethod
+    def _out(request) -> dict:
         data = selectors.me_summary(request.user)
         data["calendar_url"] = request.build_absolute_uri(data["calendar_url"])
-        return Response(MeOut(data).data)
+        return MeOut(data).data
 
 
 class CalendarTokenResetView(APIView):

@@ -103,7 +103,9 @@ class SubmissionIn(serializers.Serializer):
         help_text="Usernames you worked with; an empty list declares you worked alone. Required.",
     )
     collaborators_none = serializers.BooleanField(
-        required=False, default=False, help_text="For form posts: true declares you worked alone."
+        required=False,
+        default=False,
+        help_text="For form posts: true declares you worked alone (refused together with collaborators).",
     )
     honor_statement_accepted = serializers.BooleanField()
 
@@ -160,13 +162,12 @@ class SubmissionCreateView(generics.ListAPIView):
             if not collaborators and hasattr(request.data, "getlist"):
                 collaborators = None  # a form's blank text field declares nothing; "I worked alone" does
         data = validated(SubmissionIn, request.data)
-        if data.get("collaborators_none"):
-            collaborators = collaborators or []
         submission, new_status = submissions.submission_create(
             acting_user=request.user,
             assignment_id=assignment_id,
             file=data["file"],
             collaborators=collaborators,
+            worked_alone=data.get("collaborators_none", False),
             honor_statement_accepted=data["honor_statement_accepted"],
             now=received_at(request),  # when the upload began, not when a worker got to it
         )

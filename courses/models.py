@@ -39,6 +39,23 @@ class User(AbstractUser):
     )
     calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token)
 
+    class TimeZoneDisplay(models.TextChoices):
+        COURSE = "course", "The course's time zone"
+        BROWSER = "browser", "My browser's time zone"
+
+    time_zone_display = models.CharField(
+        max_length=16,
+        choices=TimeZoneDisplay.choices,
+        default=TimeZoneDisplay.COURSE,
+        help_text="Which zone deadlines are shown in; the other one is on hover or when a row is opened.",
+    )
+    browser_time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="The IANA zone the person's browser reported when they chose to see times in it.",
+    )
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
@@ -363,6 +380,9 @@ class Submission(models.Model):
     original_name = models.CharField(max_length=255, blank=True, help_text="The file's name as uploaded.")
     size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
     sha256 = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the file, hex.")
+    receipt_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the e-mail receipt went out (it goes out once)."
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -440,6 +460,7 @@ class AuditEvent(models.Model):
 
         ACCOUNT_REMINDERS = "account.reminders", "Reminder e-mails turned on or off"
         ACCOUNT_SSO_CREATE = "account.sso_create", "Account created at a first single sign-on"
+        ACCOUNT_TIME_ZONE = "account.time_zone", "Time zone for showing times chosen"
         ASSIGNMENT_CREATE = "assignment.create", "Assignment created"
         ASSIGNMENT_UPDATE = "assignment.update", "Assignment changed"
         COURSE_CREATE = "course.create", "Course created"

@@ -17,3 +17,16 @@ def readiness_by_student(course, *, student_ids=None, released_only: bool = Fals
     if _provider is None:
         return {}
     return _provider(course, student_ids=student_ids, released_only=released_only)
+
+
+def flagged_for_student(user, course_ids) -> list[dict]:
+    """The courses (among `course_ids`) where the student's own released PS0/HW0 results are at or under
+    the threshold: [{"course", "readiness"}], for the notice on home, Join a course and My grades."""
+    from courses.models import Course
+
+    out = []
+    for course in Course.objects.filter(id__in=list(course_ids)).order_by("code"):
+        mine = readiness_by_student(course, student_ids=[user.id], released_only=True).get(user.id)
+        if mine is not None and mine.flagged:
+            out.append({"course": course, "readiness": mine})
+    return out

@@ -23,6 +23,13 @@ def recompute_course_deadlines(course_id: int, student_ids: list[int] | None = N
 
 
 @shared_task(**TASK_OPTIONS)
+def send_submission_receipt(submission_id: int) -> bool:
+    from courses.services.submissions import submission_receipt_send
+
+    return submission_receipt_send(submission_id=submission_id)
+
+
+@shared_task(**TASK_OPTIONS)
 def close_passed_windows() -> int:
     return deadlines.deadline_close_passed()
 

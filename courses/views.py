@@ -11,8 +11,10 @@ from icalendar import Calendar, Event
 
 from courses import access, selectors
 from courses.models import Course
-from courses.readiness import readiness_by_student
+from courses.readiness import flagged_for_student, readiness_by_student
 from courses.selectors.attention import EXTENSIONS_RECENT_DAYS, REGRADE_WAITING_HOURS, staff_attention
+from courses.selectors.deadlines import deadlines_due_next
+from courses.selectors.submissions import submissions_of_student
 from courses.services.mail_preferences import reminders_wanted
 from portal.pages import or_404
 from portal.zones import is_ambiguous
@@ -27,16 +29,18 @@ def home(request):
     """A student's courses and what is due next; for staff, per course they staff, what needs attention
     (courses.selectors.attention). A constant number of queries whatever the courses' size."""
     me = selectors.me_summary(request.user)
-    deadlines = [
-        row for row in selectors.deadlines_for_student(request.user) if row.status in ("open", "grace")
-    ]
+    now = timezone.now()
+    to_do, _ = deadlines_due_next(selectors.deadlines_for_student(request.user, now=now))
     attention = staff_attention(request.user)
     return render(
         request,
         "courses/home.html",
         {
             "me": me,
-            "upcoming": deadlines[:5],
+            "upcoming": to_do[:5],
+            "more_upcoming": len(to_do) - 5 if len(to_do) > 5 else 0,
+            "now": now,
+            "readiness": flagged_for_student(request.user, {e["course_id"] for e in me["enrolments"]}),
             "staff_courses": attention,
             "regrade_waiting_hours": REGRADE_WAITING_HOURS,
             "extensions_recent_days": EXTENSIONS_RECENT_DAYS,
@@ -56,12 +60,26 @@ def course_info(request, course_id: int):
 
 @login_required
 def my_deadlines(request):
+    """What is due next (open and in-grace work, by the student's effective due time), then what is
+    submitted or closed; each row one line, opened for both zones, the receipt, earlier attempts and the
+    submission form."""
     now = timezone.now()
     rows = selectors.deadlines_for_student(request.user, now=now)
-    receipts = selectors.latest_submissions_of_student(
-        request.user, [row.assignment.id for row in rows if row.submitted_at]
+    to_do, done = deadlines_due_next(rows)
+    attempts = submissions_of_student(request.user, [row.assignment.id for row in rows if row.submitted_at])
+    return render(
+        request,
+        "courses/deadlines.html",
+        {
+            "rows": rows,
+            "to_do": to_do,
+            "done": done,
+            "now": now,
+            "attempts": attempts,
+            "many_courses": len({row.course.id for row in rows}) > 1,
+            "course_zones": sorted({row.course.time_zone for row in rows}),
+        },
     )
-    return render(request, "courses/deadlines.html", {"rows": rows, "now": now, "receipts": receipts})
 
 
 @login_required
@@ -176,6 +194,14 @@ def join(request):
         readiness[course.id] = readiness_by_student(
             course, student_ids=[request.user.id], released_only=True
         ).get(request.user.id)
+    # What a waitlisted student can still do about PS0/HW0: their own windows say (not a fixed "do it now").
+    preparation: dict[int, dict] = {}
+    if any(e.status == e.Status.WAITLISTED for e in enrolments):
+        for row in selectors.deadlines_for_student(request.user):
+            if row.assignment.category == row.assignment.Category.PREPARATION:
+                group = preparation.setdefault(row.course.id, {"open": [], "missed": [], "submitted": []})
+                key = "submitted" if row.submitted_at else ("open" if row.accepting else "missed")
+                group[key].append(row)
     return render(
         request,
         "courses/join.html",
@@ -186,6 +212,7 @@ def join(request):
                     "sections": sections,
                     "mine": next((mine[s.id] for s in sections if s.id in mine), None),
                     "readiness": readiness.get(course.id),
+                    "preparation": preparation.get(course.id),
                 }
                 for course, sections in courses.items()
             ],

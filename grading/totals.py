@@ -259,3 +259,66 @@ def totals_for_students(
         )
         for e in enrolments
     ]
+
+
+@dataclass(frozen=True)
+class CategoryProgress:
+    """One category of a student's total against its weight (My grades' progress picture): the same
+    numbers as the breakdown export's category columns, from the same StudentTotal."""
+
+    key: str  # the assignment category, or "bonus"
+    label: str
+    weight: Decimal  # percent of the course the category is worth (bonus: its weight up to the cap)
+    graded_weight: Decimal  # of which graded or missed so far
+    earned: Decimal  # percent of the course earned (the export's category column; bonus: the capped bonus)
+    points_earned: Decimal  # on the graded assignments' own point scales, late rules applied
+    points_possible: Decimal
+
+    def share(self, part: Decimal) -> Decimal:
+        """`part` as a percentage of the category's weight, for drawing (0-100)."""
+        return two_places(min(HUNDRED, part * HUNDRED / self.weight)) if self.weight else two_places(ZERO)
+
+    @property
+    def earned_share(self) -> Decimal:
+        return self.share(self.earned)
+
+    @property
+    def graded_share(self) -> Decimal:
+        return self.share(self.graded_weight)
+
+
+def category_progress(scheme: CourseScheme, total: StudentTotal) -> list[CategoryProgress]:
+    """Counted categories in Assignment.Category order (e.g. problem sets 36%, homework 36%, final project
+    28%), then bonus work; categories of weight 0 (PS0/HW0, the proposal) are left out: they count nothing."""
+    labels = dict(Assignment.Category.choices)
+    order = list(labels)
+    groups: dict[str, dict] = {}
+    for result in total.results:
+        assignment = result.assignment
+        kind = weight_kind(assignment)
+        if kind not in (BONUS, COUNTED) or not assignment.weight:
+            continue
+        key = "bonus" if kind == BONUS else assignment.category
+        group = groups.setdefault(key, {"weight": ZERO, "graded": ZERO, "points": ZERO, "possible": ZERO})
+        group["weight"] += assignment.weight
+        if result.percent is not None:
+            group["graded"] += assignment.weight
+            group["points"] += result.score_points
+            group["possible"] += assignment.points
+    out = []
+    for key in sorted(groups, key=lambda k: order.index(k) if k in order else len(order)):
+        group = groups[key]
+        bonus = key == "bonus"
+        weight = min(group["weight"], scheme.course.bonus_cap_percent) if bonus else group["weight"]
+        out.append(
+            CategoryProgress(
+                key=key,
+                label="Bonus" if bonus else labels.get(key, key),
+                weight=weight,
+                graded_weight=min(group["graded"], weight),
+                earned=total.bonus if bonus else total.category_totals.get(key, ZERO),
+                points_earned=group["points"],
+                points_possible=group["possible"],
+            )
+        )
+    return out

@@ -7,10 +7,14 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from courses import access as course_access
+from courses.readiness import flagged_for_student
+from courses.selectors.enrolments import enrolments_for_user
+from courses.selectors.setup import weight_kind
 from grading import charts, selectors, statistics
 from grading.filters import RegradeRequestFilter
 from grading.models import Question, QuestionRequirement, RegradeRequest
 from grading.services.regrades import appeal_deadline, regrade_appeal_refusal
+from grading.totals import category_progress
 from portal.pages import or_404
 
 
@@ -30,6 +34,7 @@ def my_grades(request):
     rows = [
         {
             "grade": g,
+            "counts": weight_kind(g.assignment),  # PS0/HW0 say they do not count toward the grade
             "lines": selectors.score_lines(g),
             "total": selectors.grade_total(g),
             "requests": by_grade.get(g.id, []),
@@ -41,10 +46,19 @@ def my_grades(request):
     history = selectors.history_for_grades([g.id for g in grades])
     for row in rows:
         row["history"] = history.get(row["grade"].id, [])
+    totals = [
+        (scheme, t, category_progress(scheme, t)) for scheme, t in selectors.student_totals(request.user)
+    ]
+    course_ids = {e.section.course_id for e in enrolments_for_user(request.user)}
     return render(
         request,
         "grading/my_grades.html",
-        {"rows": rows, "now": now, "totals": selectors.student_totals(request.user)},
+        {
+            "rows": rows,
+            "now": now,
+            "totals": totals,
+            "readiness": flagged_for_student(request.user, course_ids),
+        },
     )
 
 

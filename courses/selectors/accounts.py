@@ -44,6 +44,8 @@ def me_summary(user) -> dict:
             for e in enrolments
         ],
         "calendar_url": reverse("calendar-feed", kwargs={"token": user.calendar_token}),
+        "time_zone_display": user.time_zone_display,
+        "browser_time_zone": user.browser_time_zone,
     }
 
 

@@ -27,6 +27,7 @@ from courses.services.windows import (
     late_days_left,
     status_for,
 )
+from courses.timefmt import countdown_text
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,35 @@ def deadlines_for_student(
     # every list built from these rows (home, My deadlines, the API, the calendar) agrees.
     rows.sort(key=lambda r: (r.due_at, r.assignment.code))
     return rows
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """The one countdown a deadline row shows, and what it counts to."""
+
+    kind: str  # "due" (to the due time), "grace" (to the end of the grace or late window), "closed"
+    target: datetime | None
+    label: str  # "due in 2 d 4 h", "grace ends in 7 h 5 min", "late window closes in 3 h 0 min", "closed"
+    resubmit: bool  # work is in and the window still takes another submission
+
+
+def deadline_countdown(row: DeadlineRow, *, now: datetime) -> Countdown:
+    """Open rows count to the due time, rows past it to the end of the grace (or late) window; a submission
+    made in either does not stop the count, since resubmitting is allowed until the window closes."""
+    resubmit = row.submitted_at is not None and row.accepting
+    if now <= row.due_at:
+        return Countdown("due", row.due_at, f"due in {countdown_text(row.due_at - now)}", resubmit)
+    if now <= row.closes_at:
+        what = "grace ends" if row.grace_ends_at else "late window closes"
+        return Countdown("grace", row.closes_at, f"{what} in {countdown_text(row.closes_at - now)}", resubmit)
+    return Countdown("closed", None, "closed", False)
+
+
+def deadlines_due_next(rows: list[DeadlineRow]) -> tuple[list[DeadlineRow], list[DeadlineRow]]:
+    """(to do, done): open and in-grace work with nothing submitted yet, then submitted or closed work;
+    each in the rows' own order (the student's effective due times)."""
+    to_do = [r for r in rows if r.status in ("open", "grace")]
+    return to_do, [r for r in rows if r.status not in ("open", "grace")]
 
 
 @dataclass(frozen=True)

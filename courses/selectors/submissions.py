@@ -63,3 +63,16 @@ def latest_submissions_of_student(user, assignment_ids) -> dict[int, Submission]
         .prefetch_related("collaborators")
     )
     return {s.assignment_id: s for s in submissions}
+
+
+def submissions_of_student(user, assignment_ids) -> dict[int, list[Submission]]:
+    """Every attempt of the student per assignment (among `assignment_ids`), newest first, with
+    collaborators: two queries. The first of each list is the one that counts."""
+    attempts: dict[int, list[Submission]] = {}
+    for submission in (
+        Submission.objects.filter(student=user, assignment_id__in=list(assignment_ids))
+        .order_by("assignment_id", "-submitted_at", "-id")
+        .prefetch_related("collaborators")
+    ):
+        attempts.setdefault(submission.assignment_id, []).append(submission)
+    return attempts

@@ -2,13 +2,58 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from courses import selectors
-from courses.models import ApiToken, User, _new_calendar_token
+from courses.models import ApiToken, User, _new_calendar_token, validate_time_zone
+from courses.services.audit import audit_record
 from portal.errors import ObjectNotFound, PortalError
+
+
+@transaction.atomic
+def user_time_zone_display_set(*, acting_user: User, mode: str, browser_time_zone: str | None = None) -> User:
+    """Show times in the course's zone (the default) or in the browser's zone, which the browser reports
+    (an IANA name) when the person switches; the choice is remembered for every page and device."""
+    if mode not in User.TimeZoneDisplay.values:
+        raise PortalError(
+            "Choose course (the course's time zone) or browser (your browser's time zone).",
+            fields={"time_zone_display": "course or browser."},
+        )
+    zone = (browser_time_zone or "").strip()
+    if zone:
+        try:
+            validate_time_zone(zone)
+        except ValidationError:
+            raise PortalError(
+                f"{zone!r} is not a time zone name; send an IANA name such as America/Los_Angeles.",
+                fields={"browser_time_zone": "An IANA time zone name."},
+            ) from None
+    if mode == User.TimeZoneDisplay.BROWSER and not (zone or acting_user.browser_time_zone):
+        raise PortalError(
+            "Send your browser's time zone (browser_time_zone, an IANA name such as America/Los_Angeles) "
+            "to see times in it.",
+            fields={"browser_time_zone": "Required to show times in your browser's zone."},
+        )
+    old = {
+        "time_zone_display": acting_user.time_zone_display,
+        "browser_time_zone": acting_user.browser_time_zone,
+    }
+    acting_user.time_zone_display = mode
+    if zone:
+        acting_user.browser_time_zone = zone
+    acting_user.save(update_fields=["time_zone_display", "browser_time_zone"])
+    new = {
+        "time_zone_display": acting_user.time_zone_display,
+        "browser_time_zone": acting_user.browser_time_zone,
+    }
+    if new != old:
+        audit_record(
+            actor=acting_user, action="account.time_zone", target=acting_user.username, old=old, new=new
+        )
+    return acting_user
 
 
 @transaction.atomic

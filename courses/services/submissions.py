@@ -2,6 +2,7 @@
 student's stored deadline row is updated in the same transaction."""
 
 import hashlib
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -25,17 +26,34 @@ from courses.services.windows import (
 )
 from courses.timefmt import format_local
 from portal.errors import PermissionDenied, PortalError
+from portal.mail import mail_queue
 from portal.tasking import enqueue_on_commit
 from portal.uploads import too_large
 
+logger = logging.getLogger(__name__)
 
-def _collaborator_users(*, student, assignment, usernames: list[str] | None) -> list[User]:
-    if usernames is None:
+
+def _collaborator_users(
+    *, student, assignment, usernames: list[str] | None, worked_alone: bool = False
+) -> list[User]:
+    """The declaration rule: usernames of the people the student worked with, or "I worked alone" (an
+    empty list, or `worked_alone`); both at once contradict each other and are refused."""
+    names = sorted({name.strip() for name in usernames or [] if name.strip()})
+    if worked_alone and names:
+        raise PortalError(
+            f'You ticked "I worked alone" and listed {", ".join(names)} as collaborators: do one or the '
+            'other. Untick "I worked alone" if you worked with them, or clear the collaborators.',
+            code="contradictory_declaration",
+            fields={
+                "collaborators": "Listed, while you also declared you worked alone.",
+                "collaborators_none": "Declared, while you also listed collaborators.",
+            },
+        )
+    if usernames is None and not worked_alone:
         raise PortalError(
             "Declare who you worked with: list their usernames, or send an empty list if you worked alone.",
             fields={"collaborators": "Required: usernames, or an empty list for none."},
         )
-    names = sorted({name.strip() for name in usernames if name.strip()})
     if names and not assignment.collaboration_allowed:
         raise PortalError(
             f"{assignment.code} allows no collaboration: submit with an empty collaborator list.",
@@ -97,9 +115,12 @@ def submission_create(
     file,
     collaborators: list[str] | None,
     honor_statement_accepted: bool,
+    worked_alone: bool = False,
     now: datetime | None = None,
 ) -> tuple[Submission, str]:
-    """Store a submission and return it with the student's new status."""
+    """Store a submission and return it with the student's new status; its e-mail receipt goes out after
+    the commit. `collaborators` (usernames; an empty list: nobody) and `worked_alone` declare who the
+    student worked with."""
     now = now or timezone.now()
     assignment = access.access_assignment(acting_user, assignment_id)
     course: Course = assignment.course
@@ -112,7 +133,9 @@ def submission_create(
             f"{assignment.code} opens {format_local(assignment.release_at, course.zone)}; submit after that.",
             code="not_released",
         )
-    users = _collaborator_users(student=acting_user, assignment=assignment, usernames=collaborators)
+    users = _collaborator_users(
+        student=acting_user, assignment=assignment, usernames=collaborators, worked_alone=worked_alone
+    )
     if file is None:
         raise PortalError("Attach the file you are submitting.", fields={"file": "A file is required."})
     if file.size > settings.PORTAL_MAX_SUBMISSION_BYTES:
@@ -200,9 +223,66 @@ def submission_create(
         collaborators=[u.username for u in users],
         sha256=sha256,
     )
+    from courses.tasks import send_submission_receipt
+
+    enqueue_on_commit(send_submission_receipt, submission_id=submission.id)
     if late_days != (row.late_days_used if row else 0):
         # The bank changed: the student's other windows grow or shrink.
         from courses.tasks import recompute_course_deadlines
 
         enqueue_on_commit(recompute_course_deadlines, course_id=course.id, student_ids=[acting_user.id])
     return submission, status_for(window=window, submitted_at=now, now=now, policy_kind=policy.kind)
+
+
+def submission_receipt_send(*, submission_id: int) -> bool:
+    """E-mail the student the receipt of one submission, once: file name, size, SHA-256, collaborators or
+    "worked alone", the time received and whether on time or in grace, in the course's zone. Safe to run
+    twice (the row is locked and stamped, and portal.mail sends the key "submission-receipt:<id>" once).
+    False when already sent, or the submission is gone."""
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("student", "assignment__course")
+            .filter(pk=submission_id, receipt_sent_at__isnull=True)
+            .first()
+        )
+        if submission is None:
+            return False
+        student, assignment = submission.student, submission.assignment
+        course = assignment.course
+        zone = course.zone
+        collaborators = sorted(u.username for u in submission.collaborators.all())
+        closes_at = (
+            EffectiveDeadline.objects.filter(student=student, assignment=assignment)
+            .values_list("closes_at", flat=True)
+            .first()
+        )
+        lines = [
+            f"Hello {student.display_name},",
+            "",
+            f"The portal received your submission of {assignment.code} ({assignment.title}), {course.code}.",
+            "",
+            f"File: {submission.original_name or '(no name)'}",
+            f"Size: {submission.size} bytes",
+            f"SHA-256: {submission.sha256 or '(not computed)'}",
+            "Collaborators: " + (", ".join(collaborators) if collaborators else "none (you worked alone)"),
+            f"Received: {format_local(submission.submitted_at, zone)}",
+            f"Timing: {submission.get_timing_display()}",
+            "",
+        ]
+        if closes_at is not None and submission.submitted_at <= closes_at:
+            lines.append(
+                f"You may submit again until the window closes, {format_local(closes_at, zone)}; the latest "
+                "submission is the one graded."
+            )
+        lines.append("Keep this e-mail: the SHA-256 identifies the exact file the portal stored.")
+        # A mail server that is down delays the receipt (portal.mail retries); the submission stands.
+        mail_queue(
+            key=f"submission-receipt:{submission.pk}",
+            to=student.email,
+            subject=f"[{course.code}] Receipt: {assignment.code} received "
+            f"{format_local(submission.submitted_at, zone)}",
+            body="\n".join(lines) + "\n",
+        )
+        Submission.objects.filter(pk=submission.pk).update(receipt_sent_at=timezone.now())
+    return True

@@ -42,6 +42,15 @@
     return parts.join(" ");
   }
 
+  // At most two units, as courses/timefmt.py countdown_text writes them: "2 d 4 h", "7 h 5 min", "12 min".
+  function countdownText(ms) {
+    const minutes = Math.max(0, Math.floor(ms / 60000));
+    const d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
+    if (d) return d + " d " + h + " h";
+    if (h) return h + " h " + m + " min";
+    return m ? m + " min" : "less than a minute";
+  }
+
   function tickCountdowns() {
     const now = Date.now();
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
@@ -49,6 +58,57 @@
       const left = target - now;
       el.textContent = left > 0 ? describe(left) + " left" : "passed " + describe(left) + " ago";
     });
+    // A deadline row's one countdown (courses/selectors/deadlines.py deadline_countdown): to the due time,
+    // then to the end of the grace (or late) window, then "closed".
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      const due = new Date(el.dataset.due).getTime(), closes = new Date(el.dataset.closes).getTime();
+      if (now <= due) el.textContent = "due in " + countdownText(due - now);
+      else if (now <= closes && el.dataset.window !== "none") {
+        el.textContent = (el.dataset.window === "grace" ? "grace ends in " : "late window closes in ") + countdownText(closes - now);
+      } else {
+        el.textContent = "closed";
+        const hint = el.parentElement.querySelector("[data-resubmit-hint]");
+        if (hint) hint.hidden = true;
+      }
+    });
+  }
+
+  // Times shown once, in the zone the person chose (data-shown-zone): the browser's zone, when it differs,
+  // goes into the title (hover) and into the opened row; the zone switch learns the browser's zone.
+  function showOtherZone(root) {
+    if (!browserZone) return;
+    root.querySelectorAll("time[data-shown-zone]").forEach(function (el) {
+      if (el.dataset.otherShown || el.dataset.shownZone === browserZone) return;
+      el.dataset.otherShown = "1";
+      el.title += " · Your zone (" + browserZone + "): " + formatIn(new Date(el.getAttribute("datetime")), browserZone);
+    });
+    root.querySelectorAll("[data-browser-time]").forEach(function (el) {
+      if (el.dataset.shownZone === browserZone) return;
+      el.textContent = "Your zone (" + browserZone + "): " + formatIn(new Date(el.dataset.browserTime), browserZone);
+      el.hidden = false;
+    });
+    root.querySelectorAll("input[data-browser-zone]").forEach(function (input) { input.value = browserZone; });
+    root.querySelectorAll("[data-browser-zone-name]").forEach(function (el) { el.textContent = " (" + browserZone + ")"; });
+    root.querySelectorAll("[data-zone-switch]").forEach(function (box) {
+      const zones = (box.dataset.courseZones || "").split(" ").filter(Boolean);
+      const offer = box.querySelector("[data-zone-offer]");
+      const same = zones.length && zones.every(function (zone) { return zone === browserZone; });
+      if (offer && same) {
+        offer.hidden = true;  // the browser is in the course's zone already: nothing to switch to
+        const hint = box.querySelector("[data-browser-zone-hint]");
+        if (hint) hint.textContent = "the same as your browser's";
+      }
+      const moved = box.querySelector("[data-zone-moved]");
+      if (moved && moved.dataset.zoneMoved !== browserZone) moved.hidden = false;
+    });
+  }
+
+  // A link to one row of My deadlines (#a-PS1, from home's Due next) opens that row.
+  function openLinkedRow() {
+    const id = window.location.hash.slice(1);
+    const row = id ? document.getElementById(id) : null;
+    const details = row && row.matches("li.deadline") ? row.querySelector("details") : null;
+    if (details) details.open = true;
   }
 
   function clearErrors(form) {
@@ -679,6 +739,8 @@
     window.addEventListener("resize", function () { labelScrollers(document); });
     wireExports(document);
     showLocalTimes(document);
+    showOtherZone(document);
+    openLinkedRow();
     tickCountdowns();
     window.setInterval(tickCountdowns, 30000);
     wireForms(document);

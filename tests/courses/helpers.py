@@ -1,5 +1,6 @@
 """Helpers for the deadline-engine tests: a stopped clock, submissions through the API, bigger courses."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -84,3 +85,18 @@ def build_course(*, assignments: int, students: int, code: str | None = None) ->
     for assignment in course.assignments.all():
         deadline_recompute(assignment_id=assignment.id)
     return course, people
+
+
+DEADLINE_ROW = r'<li id="a-{code}" class="deadline"(.*?)</details>\s*</li>'
+
+
+def deadline_row_html(html: str, code: str) -> str:
+    """One assignment's row of My deadlines (templates/courses/_deadline_row.html), its opened part included."""
+    match = re.search(DEADLINE_ROW.format(code=re.escape(code)), html, re.S)
+    assert match, f"no row for {code}"
+    return match.group(0)
+
+
+def deadline_row_codes(html: str) -> list[str]:
+    """The assignment codes of My deadlines' rows, in page order."""
+    return re.findall(r'<li id="a-([^"]+)" class="deadline"', html)

@@ -6,7 +6,6 @@ API, the page and the calendar feed show the new time at once. The reconciliatio
 """
 
 import logging
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +16,7 @@ from courses import tasks
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension
 from courses.services import deadlines
 from courses.services.deadlines import deadline_recompute
-from tests.courses.helpers import at, build_course, my_deadlines, row_of
+from tests.courses.helpers import at, build_course, deadline_row_html, my_deadlines, row_of
 from tests.factories import EnrolmentFactory, UserFactory, eastern
 
 NOW = eastern(2023, 2, 1, 12, 0)  # before HW1 is due (Sun Feb 12 2023 11:59 pm EST)
@@ -30,9 +29,7 @@ def hw1_of(world) -> Assignment:
 def page_row(client, user, code: str) -> str:
     client.force_login(user)
     html = client.get(reverse("my-deadlines")).content.decode()
-    match = re.search(rf'<tr id="a-{re.escape(code)}"(.*?)</tr>', html, re.S)
-    assert match, f"no row for {code}"
-    return match.group(0)
+    return deadline_row_html(html, code)
 
 
 def feed_events(client, user) -> dict:

@@ -147,6 +147,7 @@ EXPECTED = {
     # ---- auth and the signed-in user
     ("api-token", "POST"):                  row(200, 200, 200, 200, 200, 200, 200),  # public: each sends their own password
     ("api-me", "GET"):                      row(D,   200, 200, 200, 200, 200, 200),
+    ("api-me", "PATCH"):                    row(D,   200, 200, 200, 200, 200, 200),  # one's own zone choice
     ("api-my-deadlines", "GET"):            row(D,   200, 200, 200, 200, 200, 200),  # one's own rows only
     ("api-calendar-token", "POST"):         row(D,   200, 200, 200, 200, 200, 200),  # resets one's own token
     ("api-mail-preferences", "GET"):        row(D,   200, 200, 200, 200, 200, 200),  # one's own reminder choice
@@ -575,6 +576,7 @@ def _json(data):
 
 BODIES = {
     ("api-mail-preferences", "PATCH"): _json({"reminders": False}),
+    ("api-me", "PATCH"): _json({"time_zone_display": "browser", "browser_time_zone": "America/Los_Angeles"}),
     ("api-course-assignments", "POST"): _json({"code": "HW9", "title": "Homework 9", "category": "homework"}),
     ("api-section", "PATCH"): _json({"capacity": 25}),
     ("api-assignment", "PATCH"): _json({"title": "Problem set 0 (revised)"}),
