@@ -51,6 +51,16 @@ urlpatterns = [
         name="api-assignment-submissions",
     ),
     path(
+        "assignments/<int:assignment_id>/submissions.zip",
+        api_submissions.SubmissionZipView.as_view(),
+        name="api-assignment-submissions-zip",
+    ),
+    path(
+        "submissions/<int:submission_id>/file/",
+        api_submissions.SubmissionFileView.as_view(),
+        name="api-submission-file",
+    ),
+    path(
         "assignments/<int:assignment_id>/submission-overview/",
         api_assignments.SubmissionOverviewView.as_view(),
         name="api-assignment-overview",
@@ -77,16 +87,6 @@ urlpatterns = [
         "enrolments/<int:enrolment_id>/gradescope-request/",
         api_waitlist.GradescopeRequestView.as_view(),
         name="api-gradescope-request",
-    ),
-    path(
-        "assignments/<int:assignment_id>/submissions.zip",
-        api_submissions.SubmissionZipView.as_view(),
-        name="api-assignment-submissions-zip",
-    ),
-    path(
-        "submissions/<int:submission_id>/file/",
-        api_submissions.SubmissionFileView.as_view(),
-        name="api-submission-file",
     ),
     path(
         "enrolments/<int:enrolment_id>/gradescope-grant/",

@@ -454,7 +454,6 @@
       }
     }
 
-
     async function poll(url) {
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       const job = await response.json();
@@ -485,6 +484,107 @@
         show(job);
         if (job.status !== "done" && job.status !== "failed") poll(job.status_url);
       });
+    });
+  }
+
+  // A student picker (input[data-student-search] with a <datalist>): as the user types, the course's
+  // students whose name, username or section match are offered; typing a username still works without it.
+  function wireStudentPickers(root) {
+    root.querySelectorAll("input[data-student-search]").forEach(function (input) {
+      const list = document.getElementById(input.getAttribute("list"));
+      const count = input.form ? input.form.querySelector("[data-student-matches]") : null;
+      if (!list) return;
+      let timer = null;
+      input.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        const q = input.value.trim();
+        if (!q) return;
+        timer = window.setTimeout(async function () {
+          try {
+            const url = input.dataset.studentSearch + "?page_size=20&q=" + encodeURIComponent(q);
+            const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+            if (!response.ok || input.value.trim() !== q) return;  // a newer search is under way
+            const body = await response.json();
+            list.replaceChildren.apply(list, body.results.map(function (student) {
+              const option = document.createElement("option");
+              option.value = student.username;
+              option.label = student.name + " · " + student.section + (student.status === "waitlisted" ? " (waitlisted)" : "");
+              return option;
+            }));
+            if (count) {
+              count.textContent = body.count === 0 ? "No student matches." :
+                body.count + (body.count === 1 ? " student matches." : " students match.");
+            }
+          } catch (error) {
+            // The picker only helps: the username typed is what the form sends.
+          }
+        }, 200);
+      });
+    });
+  }
+
+  // The UTC offset (minutes east) that `zone` has at the instant `ms`.
+  function offsetMinutes(ms, zone) {
+    const parts = {};
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
+      hour: "numeric", minute: "numeric", second: "numeric",
+    }).formatToParts(new Date(ms)).forEach(function (part) { parts[part.type] = part.value; });
+    const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour % 24, +parts.minute, +parts.second);
+    return Math.round((wall - Math.floor(ms / 1000) * 1000) / 60000);
+  }
+
+  // A datetime-local value read in `zone`: the instant, the later one when the wall time is missing or
+  // repeated (portal/zones.py's rule, which the API applies to the same value).
+  function wallTimeToInstant(value, zone) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
+    if (!m) return null;
+    const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+    const day = 86400000;
+    const candidates = [offsetMinutes(wall - day, zone), offsetMinutes(wall + day, zone)].map(function (offset) {
+      const at = wall - offset * 60000;
+      return { at: at, valid: offsetMinutes(at, zone) === offset };
+    });
+    const valid = candidates.filter(function (c) { return c.valid; });
+    const at = Math.max.apply(null, (valid.length ? valid : candidates).map(function (c) { return c.at; }));
+    const repeated = valid.length === 2 && valid[0].at !== valid[1].at;
+    return { at: at, skipped: valid.length === 0, repeated: repeated };
+  }
+
+  function offsetText(minutes) {
+    const a = Math.abs(minutes);
+    const pad = function (n) { return String(n).padStart(2, "0"); };
+    return "UTC" + (minutes < 0 ? "-" : "+") + pad(Math.floor(a / 60)) + ":" + pad(a % 60);
+  }
+
+  // A time typed in the course's zone (input[data-course-zone]): its label shows the offset of the date
+  // entered (it changes with daylight saving), and a note how the portal reads it.
+  function wireZoneInputs(root) {
+    root.querySelectorAll("input[data-course-zone]").forEach(function (input) {
+      const zone = input.dataset.courseZone;
+      const form = input.form;
+      const label = form ? form.querySelector("[data-zone-label]") : null;
+      const reading = form ? form.querySelector("[data-zone-reading]") : null;
+      function show() {
+        const read = wallTimeToInstant(input.value, zone);
+        if (read === null) {
+          if (reading) reading.textContent = "";
+          return;
+        }
+        const offset = offsetText(offsetMinutes(read.at, zone));
+        if (label) label.textContent = "(" + zone + ", " + offset + ")";
+        if (!reading) return;
+        const local = new Intl.DateTimeFormat("en-US", {
+          weekday: "short", month: "short", day: "numeric", year: "numeric",
+          hour: "numeric", minute: "2-digit", timeZone: zone,
+        }).format(new Date(read.at));
+        reading.textContent = "Read as " + local + " (" + offset + ")" +
+          (read.skipped ? ": the time entered does not exist that day (the clocks skip that hour), so it is read as this later time." :
+            read.repeated ? ": the time entered happens twice that day (the clocks go back), so it is read as the later of the two." : ".");
+      }
+      input.addEventListener("input", show);
+      input.addEventListener("change", show);
+      show();
     });
   }
 
@@ -629,107 +729,6 @@
         button.setAttribute("aria-expanded", "false");
         button.focus();
       }
-    });
-  }
-
-  // A student picker (input[data-student-search] with a <datalist>): as the user types, the course's
-  // students whose name, username or section match are offered; typing a username still works without it.
-  function wireStudentPickers(root) {
-    root.querySelectorAll("input[data-student-search]").forEach(function (input) {
-      const list = document.getElementById(input.getAttribute("list"));
-      const count = input.form ? input.form.querySelector("[data-student-matches]") : null;
-      if (!list) return;
-      let timer = null;
-      input.addEventListener("input", function () {
-        window.clearTimeout(timer);
-        const q = input.value.trim();
-        if (!q) return;
-        timer = window.setTimeout(async function () {
-          try {
-            const url = input.dataset.studentSearch + "?page_size=20&q=" + encodeURIComponent(q);
-            const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-            if (!response.ok || input.value.trim() !== q) return;  // a newer search is under way
-            const body = await response.json();
-            list.replaceChildren.apply(list, body.results.map(function (student) {
-              const option = document.createElement("option");
-              option.value = student.username;
-              option.label = student.name + " · " + student.section + (student.status === "waitlisted" ? " (waitlisted)" : "");
-              return option;
-            }));
-            if (count) {
-              count.textContent = body.count === 0 ? "No student matches." :
-                body.count + (body.count === 1 ? " student matches." : " students match.");
-            }
-          } catch (error) {
-            // The picker only helps: the username typed is what the form sends.
-          }
-        }, 200);
-      });
-    });
-  }
-
-  // The UTC offset (minutes east) that `zone` has at the instant `ms`.
-  function offsetMinutes(ms, zone) {
-    const parts = {};
-    new Intl.DateTimeFormat("en-US", {
-      timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
-      hour: "numeric", minute: "numeric", second: "numeric",
-    }).formatToParts(new Date(ms)).forEach(function (part) { parts[part.type] = part.value; });
-    const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour % 24, +parts.minute, +parts.second);
-    return Math.round((wall - Math.floor(ms / 1000) * 1000) / 60000);
-  }
-
-  // A datetime-local value read in `zone`: the instant, the later one when the wall time is missing or
-  // repeated (portal/zones.py's rule, which the API applies to the same value).
-  function wallTimeToInstant(value, zone) {
-    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
-    if (!m) return null;
-    const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
-    const day = 86400000;
-    const candidates = [offsetMinutes(wall - day, zone), offsetMinutes(wall + day, zone)].map(function (offset) {
-      const at = wall - offset * 60000;
-      return { at: at, valid: offsetMinutes(at, zone) === offset };
-    });
-    const valid = candidates.filter(function (c) { return c.valid; });
-    const at = Math.max.apply(null, (valid.length ? valid : candidates).map(function (c) { return c.at; }));
-    const repeated = valid.length === 2 && valid[0].at !== valid[1].at;
-    return { at: at, skipped: valid.length === 0, repeated: repeated };
-  }
-
-  function offsetText(minutes) {
-    const a = Math.abs(minutes);
-    const pad = function (n) { return String(n).padStart(2, "0"); };
-    return "UTC" + (minutes < 0 ? "-" : "+") + pad(Math.floor(a / 60)) + ":" + pad(a % 60);
-  }
-
-  // A time typed in the course's zone (input[data-course-zone]): its label shows the offset of the date
-  // entered (it changes with daylight saving), and a note how the portal reads it.
-  function wireZoneInputs(root) {
-    root.querySelectorAll("input[data-course-zone]").forEach(function (input) {
-      const zone = input.dataset.courseZone;
-      const form = input.form;
-      const label = form ? form.querySelector("[data-zone-label]") : null;
-      const reading = form ? form.querySelector("[data-zone-reading]") : null;
-      function show() {
-        const read = wallTimeToInstant(input.value, zone);
-        if (read === null) {
-          if (reading) reading.textContent = "";
-          return;
-        }
-        const offset = offsetText(offsetMinutes(read.at, zone));
-        if (label) label.textContent = "(" + zone + ", " + offset + ")";
-        if (!reading) return;
-        const local = new Intl.DateTimeFormat("en-US", {
-          weekday: "short", month: "short", day: "numeric", year: "numeric",
-          hour: "numeric", minute: "2-digit", timeZone: zone,
-        }).format(new Date(read.at));
-        reading.textContent = "Read as " + local + " (" + offset + ")" +
-          (read.skipped ? ": the time entered does not exist that day (the clocks skip that hour), so it is read as this later time." :
-            read.repeated ? ": the time entered happens twice that day (the clocks go back), so it is read as the later of the two." : ".");
-      }
-      input.addEventListener("input", show);
-      input.addEventListener("change", show);
-      show();
     });
   }
 

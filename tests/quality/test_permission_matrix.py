@@ -409,7 +409,6 @@ class Objects:
         return StaffRole.objects.get(user=self.users[TA_SECTION], course=self.course)
 
 
-
 @pytest.fixture
 def objects(world, django_capture_on_commit_callbacks) -> Objects:
     """The shared `world` (ug1 = student_concerned, ug2 = other_student, ta1, other_ta, instructor), a TA of
