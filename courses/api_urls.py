@@ -29,9 +29,7 @@ urlpatterns = [
         name="api-course-students",
     ),
     path("courses/<int:course_id>/staff/", api_setup.CourseStaffView.as_view(), name="api-course-staff"),
-    path(
-        "staff-roles/<int:staff_role_id>/", api_setup.StaffRoleDetailView.as_view(), name="api-staff-role"
-    ),
+    path("staff-roles/<int:staff_role_id>/", api_setup.StaffRoleDetailView.as_view(), name="api-staff-role"),
     path("terms/", api_setup.TermListView.as_view(), name="api-terms"),
     path("terms/<int:term_id>/", api_setup.TermDetailView.as_view(), name="api-term"),
     path(

@@ -254,7 +254,9 @@ def _section_problems(section: Section, *, enrolled: int = 0) -> None:
 
 
 @transaction.atomic
-def section_create(*, acting_user, course_id: int, capacity: int = 0, room_capacity: int = 1, **values) -> Section:
+def section_create(
+    *, acting_user, course_id: int, capacity: int = 0, room_capacity: int = 1, **values
+) -> Section:
     """Add a section to a course (instructors, superusers): its code is its own in the course, capacity
     fits the room. A new section has nobody waiting, so nothing is promoted."""
     course = access.access_course_for_setup(acting_user, course_id)

@@ -97,7 +97,9 @@ def countdown(row, now):
         c.label,
     )
     if c.resubmit:  # work is in, and the window still takes a new version
-        html += mark_safe(' <small class="resubmit-hint" data-resubmit-hint>you may resubmit until then</small>')
+        html += mark_safe(
+            ' <small class="resubmit-hint" data-resubmit-hint>you may resubmit until then</small>'
+        )
     return html
 
 

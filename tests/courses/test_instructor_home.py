@@ -364,7 +364,9 @@ def test_extensions_granted_in_the_last_seven_days(scene, client):
 
     # ug2's two days ago; gr1's eight days ago is not counted.
     assert item(response, scene.course, "extensions").startswith("1 extension granted in the last 7 days.")
-    assert ("Extensions", reverse("course-extensions", args=[scene.course.id])) in link_pairs(response.content.decode())
+    assert ("Extensions", reverse("course-extensions", args=[scene.course.id])) in link_pairs(
+        response.content.decode()
+    )
 
 
 def test_an_extension_granted_seven_days_ago_to_the_minute_still_counts(scene, client):
