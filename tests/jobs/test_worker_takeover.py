@@ -4,24 +4,19 @@ once, within two minutes of the kill. Real components: PostgreSQL, Redis and two
 
 import csv
 import io
-import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Enrolment, Section, StaffRole, User
 from grading.models import GradeExport
 from grading.services.exports import grade_exports_reclaim
-from tests.conftest import ROOT, wait_for
+from tests.conftest import wait_for
 from tests.factories import AssignmentFactory, CourseFactory, StaffRoleFactory, UserFactory, eastern
+from tests.workers import named_workers
 
 STUDENTS = 20_000
 pytestmark = pytest.mark.worker
@@ -42,73 +37,14 @@ def shared_media(tmp_path, monkeypatch, settings):
 def workers(transactional_db, shared_media):
     """Start `celery worker`s on one test queue, on demand; each can be SIGKILLed. Exports go slowly
     (100 students a chunk, 0.2 s after each) so that a kill lands half-way."""
-    from portal.celery import app
-
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.skip("REDIS_URL is not set: no real worker to test against.")
-    if connection.vendor != "postgresql":
-        pytest.skip("Separate worker processes need a shared database server (PostgreSQL).")
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_CONN_MAX_AGE": "0",
-        "REDIS_URL": redis_url,
-        "DJANGO_MEDIA_ROOT": str(shared_media),
-        "PORTAL_OUTBOX_WORKER_SWEEP_SECONDS": "0",
-        "PORTAL_EXPORT_CHUNK_ROWS": "100",
-        "PORTAL_EXPORT_CHUNK_DELAY_SECONDS": "0.2",
-    }
-    celery = shutil.which("celery", path=str(sys.executable.rsplit("/", 1)[0])) or "celery"
-    started: list[subprocess.Popen] = []
-
-    def start(name: str) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [
-                celery,
-                "-A",
-                "portal",
-                "worker",
-                "--pool=solo",
-                "--loglevel=warning",
-                "-Q",
-                queue,
-                "-n",
-                f"{name}-{queue}@%h",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        started.append(proc)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            replies = app.control.ping(timeout=1.0) or []
-            if any(f"{name}-{queue}@" in next(iter(r)) for r in replies):
-                return proc
-            time.sleep(0.3)
-        pytest.fail(f"worker {name} did not answer a ping within 60 s")
-
-    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = redis_url
-    app.conf.task_default_queue = queue
-    try:
+    with named_workers(
+        {
+            "DJANGO_MEDIA_ROOT": str(shared_media),
+            "PORTAL_EXPORT_CHUNK_ROWS": "100",
+            "PORTAL_EXPORT_CHUNK_DELAY_SECONDS": "0.2",
+        }
+    ) as start:
         yield start
-    finally:
-        for proc in started:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = old
 
 
 def big_course():

@@ -3,21 +3,18 @@ has the whole message (before it answers), once before it has the message. Anoth
 delivery again, as the broker redelivers an unacknowledged task, and the sweep runs: the message arrives
 exactly once either way. Real components: PostgreSQL, Redis, two `celery worker` processes, aiosmtpd."""
 
-import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
-import uuid
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from portal.mail import mail_queue
 from portal.models import SentMail
 from portal.tasks import deliver_mail, deliver_pending_mail
-from tests.conftest import ROOT, wait_for
+from tests.conftest import wait_for
+from tests.workers import named_workers
 
 pytestmark = pytest.mark.worker
 LEASE_SECONDS = 2
@@ -25,74 +22,10 @@ LEASE_SECONDS = 2
 
 @pytest.fixture
 def mail_workers(transactional_db, smtp_server):
-    """Start `celery worker`s on a test queue, pointed at the test's SMTP server, on demand."""
-    from portal.celery import app
-
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set REDIS_URL: the worker tests are required there.")
-        pytest.skip("REDIS_URL is not set: no real worker to test against.")
-    if connection.vendor != "postgresql":
-        pytest.skip("Separate worker processes need a shared database server (PostgreSQL).")
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,  # the SMTP server's DJANGO_EMAIL_BACKEND, EMAIL_HOST and EMAIL_PORT (smtp_server)
-        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_CONN_MAX_AGE": "0",
-        "REDIS_URL": redis_url,
-        "PORTAL_OUTBOX_WORKER_SWEEP_SECONDS": "0",
-        "PORTAL_MAIL_CLAIM_LEASE_SECONDS": str(LEASE_SECONDS),
-    }
-    celery = shutil.which("celery", path=str(os.path.dirname(sys.executable))) or "celery"
-    started: list[subprocess.Popen] = []
-
-    def start(name: str) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [
-                celery,
-                "-A",
-                "portal",
-                "worker",
-                "--pool=solo",
-                "--loglevel=warning",
-                "-Q",
-                queue,
-                "-n",
-                f"{name}-{queue}@%h",
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        started.append(proc)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            replies = app.control.ping(timeout=1.0) or []
-            if any(f"{name}-{queue}@" in next(iter(r)) for r in replies):
-                return proc
-            time.sleep(0.3)
-        pytest.fail(f"worker {name} did not answer a ping within 60 s")
-
-    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = redis_url
-    app.conf.task_default_queue = queue
-    try:
+    """Start `celery worker`s on a test queue, pointed at the test's SMTP server (whose settings
+    DJANGO_EMAIL_BACKEND, EMAIL_HOST and EMAIL_PORT are in the environment), on demand."""
+    with named_workers({"PORTAL_MAIL_CLAIM_LEASE_SECONDS": str(LEASE_SECONDS)}) as start:
         yield start
-    finally:
-        for proc in started:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = old
 
 
 def kill(proc: subprocess.Popen) -> None:
