@@ -17,14 +17,15 @@ time. The figures are merged into bench/results.json under "spike". Nothing here
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
+import math
 import os
 import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,59 +61,109 @@ def upload_body() -> bytes:
 
 
 def client_main() -> None:
-    """Read the plan on stdin; send every request at its time; print one JSON line per request."""
+    """Read the plan on stdin; send every request at its time; print the records (one per request), the
+    client's CPU and how many requests it had in flight at most, as JSON."""
+    import asyncio
+    import resource
+
     plan = json.load(sys.stdin)
-    threading.stack_size(512 * 1024)  # up to a few thousand requests in flight when the server falls behind
+    # The client stands for thousands of students' own machines: the server it measures must not starve
+    # it of the CPU they share here, or its requests go out late (it needs a few percent of one core).
+    with contextlib.suppress(OSError):
+        os.nice(-10)
+    # Thousands of sockets at once when the server falls behind.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     port, due = plan["port"], plan["due_epoch"]
     body = upload_body()
     events = sorted(plan["events"], key=lambda e: e[0])
-    lock = threading.Lock()
     out: list[dict] = []
+    in_flight = [0, 0]  # now, most
+    usage0 = resource.getrusage(resource.RUSAGE_SELF)
 
-    def send(event) -> None:
+    async def read_response(reader) -> tuple[int, bytes]:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            return status, await reader.readexactly(int(headers["content-length"]))
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            payload = bytearray()
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await reader.readuntil(b"\r\n")
+                    return status, bytes(payload)
+                payload += await reader.readexactly(size)
+                await reader.readexactly(2)
+        return status, await reader.read()  # Connection: close ends the body
+
+    async def send(event) -> None:
         offset, kind, token, path = event
-        wait = due + offset - time.time()
-        if wait > 0:
-            time.sleep(wait)
         started = time.time()
         record = {"kind": kind, "offset": offset, "started": started}
+        in_flight[0] += 1
+        in_flight[1] = max(in_flight[1], in_flight[0])
+        writer = None
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-            headers = {"Authorization": f"Token {token}", "Host": "127.0.0.1"}
-            if kind == "upload":
-                headers["Content-Type"] = f"multipart/form-data; boundary={BOUNDARY}"
-                conn.request("POST", path, body=body, headers=headers)
-            else:
-                conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            conn.close()
-            record["status"] = response.status
-            if kind == "upload" and response.status == 201:
+            async with asyncio.timeout(120):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                record["sent"] = time.time()  # connected: the request's first bytes go out now
+                # One request per connection (every student is a different client), so it says so.
+                head = f"Host: 127.0.0.1\r\nAuthorization: Token {token}\r\nConnection: close\r\n"
+                if kind == "upload":
+                    writer.write(
+                        f"POST {path} HTTP/1.1\r\n{head}"
+                        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    )
+                    view = memoryview(body)
+                    for at in range(0, len(body), 256 * 1024):  # a bounded buffer per connection
+                        writer.write(view[at : at + 256 * 1024])
+                        await writer.drain()
+                else:
+                    writer.write(f"GET {path} HTTP/1.1\r\n{head}\r\n".encode())
+                    await writer.drain()
+                status, payload = await read_response(reader)
+            record["status"] = status
+            if kind == "upload" and status == 201:
                 answer = json.loads(payload)
                 record["id"], record["timing"] = answer["id"], answer["timing"]
-            elif response.status >= 400:
+            elif status >= 400:
                 record["body"] = payload[:300].decode(errors="replace")
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, EOFError, TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
             record["status"] = None
             record["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            if writer is not None:
+                writer.close()
+            in_flight[0] -= 1
         record["ms"] = (time.time() - started) * 1000
-        with lock:
-            out.append(record)
+        out.append(record)
 
-    # A thread per request, started at its time: the schedule never waits for an earlier request to end,
-    # so a slow server shows as latency, never as requests sent late (a bounded pool did that).
-    threads = []
-    for event in events:
-        wait = due + event[0] - time.time() - 0.05
-        if wait > 0:
-            time.sleep(wait)
-        thread = threading.Thread(target=send, args=(event,), daemon=True)
-        thread.start()
-        threads.append(thread)
-    for thread in threads:
-        thread.join()
-    json.dump(out, sys.stdout)
+    async def run() -> None:
+        # Each request starts at its time whatever the earlier ones are doing: a slow server shows as
+        # latency, never as requests sent late. One event loop keeps thousands in flight cheaply.
+        tasks = []
+        for event in events:
+            wait = due + event[0] - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            tasks.append(asyncio.create_task(send(event)))
+        await asyncio.gather(*tasks)
+
+    asyncio.run(run())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - usage0.ru_utime - usage0.ru_stime
+    json.dump(
+        {"records": out, "cpu_s": round(cpu, 2), "max_in_flight": in_flight[1], "nice": os.nice(0)},
+        sys.stdout,
+    )
 
 
 # ---- the server side -------------------------------------------------------------------------------
@@ -140,6 +191,37 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU of the PostgreSQL server on this machine: its processes, and the backends it has already
+    reaped (the postmaster's children's time). Every database's work counts, not only the spike's."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                head, rest = (entry / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            if head.split("(", 1)[1] == "postgres":
+                stats[int(entry.name)] = rest.split()
+    total = 0
+    for fields in stats.values():
+        total += int(fields[11]) + int(fields[12])
+        if int(fields[1]) not in stats:  # the postmaster
+            total += int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def listen_overflows() -> int:
+    """The kernel's count of connections it could not queue for accept (TcpExt ListenOverflows and
+    ListenDrops), machine-wide."""
+    lines = Path("/proc/net/netstat").read_text().splitlines()
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            row = dict(zip(names.split()[1:], (int(v) for v in values.split()[1:]), strict=False))
+            return row.get("ListenOverflows", 0) + row.get("ListenDrops", 0)
+    return 0
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -163,7 +245,9 @@ def start_gunicorn(port: int, workers: int, worker_class: str, threads: int, log
         "--threads",
         str(threads),
         "--backlog",
-        "2048",
+        "2048",  # gunicorn's default, as the compose file runs it
+        "--access-logfile",
+        "-",  # as the compose file runs it: a line per request (to this log file here)
     ]
     handle = logfile.open("w")
     proc = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=handle, stderr=subprocess.STDOUT)
@@ -183,10 +267,21 @@ def start_gunicorn(port: int, workers: int, worker_class: str, threads: int, log
     raise SystemExit(f"gunicorn did not answer within 60 s; see {logfile}")
 
 
-def start_celery(logfile: Path) -> subprocess.Popen:
+def start_celery(logfile: Path, nice: int) -> subprocess.Popen:
     handle = logfile.open("w")
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel=warning"],
+        [
+            "nice",
+            "-n",
+            str(nice),
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--loglevel=info",  # as the compose file runs it
+        ],
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=handle,
@@ -296,6 +391,20 @@ def summarize(records: list[dict], due_epoch: float, stored: dict) -> dict:
         (stored[r["id"]]["submitted_epoch"] - r["started"]) * 1000 for r in uploads if r["id"] in stored
     )
     started_late = [r["started"] - (due_epoch + r["offset"]) for r in records]
+    connecting = sorted((r["sent"] - r["started"]) * 1000 for r in records if "sent" in r)
+    out["client_connect_ms"] = {
+        "p50": round(bench.percentile(connecting, 50), 1),
+        "p99": round(bench.percentile(connecting, 99), 1),
+        "max": round(connecting[-1], 1) if connecting else None,
+    }
+    sent_lags = sorted(
+        (stored[r["id"]]["submitted_epoch"] - r["sent"]) * 1000 for r in uploads if r["id"] in stored
+    )
+    out["recorded_minus_client_send_ms"] = {
+        "p50": round(bench.percentile(sent_lags, 50), 1),
+        "p99": round(bench.percentile(sent_lags, 99), 1),
+        "max": round(sent_lags[-1], 1) if sent_lags else None,
+    }
     out["on_time_check"] = {
         "started_at_least_1s_before_due": len(early),
         "recorded_on_time": len(early) - len(late_marked),
@@ -316,6 +425,12 @@ def summarize(records: list[dict], due_epoch: float, stored: dict) -> dict:
         "p99": round(bench.percentile(sorted(x * 1000 for x in started_late), 99), 1),
         "max": round(max(started_late) * 1000, 1) if started_late else None,
     }
+    # The last 10 s before the due time, the busiest of the schedule: what the server must keep up with.
+    last = [r for r in records if -LAST_SECONDS <= r["offset"] < 0]
+    out["last_10s"] = {
+        "loads": sum(1 for r in last if r["kind"] == "load"),
+        "uploads": sum(1 for r in last if r["kind"] == "upload"),
+    }
     return out
 
 
@@ -334,6 +449,11 @@ def main() -> None:
     )
     parser.add_argument("--window", type=int, help="seconds of the spike (default 120)")
     parser.add_argument("--no-celery", action="store_true", help="no Celery worker beside the web")
+    parser.add_argument(
+        "--celery-nice",
+        type=int,
+        help="the Celery worker's nice value (default: the compose file's cpu_shares for it, as a nice value)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--output", default=str(bench.RESULTS), help="results file (the 'spike' key)")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
@@ -349,6 +469,7 @@ def main() -> None:
     workers = args.workers or compose["workers"]
     worker_class = args.worker_class or compose["worker_class"]
     threads = args.threads or compose["threads"]
+    celery_nice = compose["worker_nice"] if args.celery_nice is None else args.celery_nice
     load_before = [round(x, 2) for x in os.getloadavg()]
     work = Path(tempfile.mkdtemp(prefix="portal-spike-"))
     os.chdir(ROOT)
@@ -381,7 +502,7 @@ def main() -> None:
         port = bench.free_port()
         gunicorn = start_gunicorn(port, workers, worker_class, threads, work / "gunicorn.log")
         if not args.no_celery:
-            celery = start_celery(work / "celery.log")
+            celery = start_celery(work / "celery.log", celery_nice)
         # The due time: the window's first request goes out a few seconds after the plan is handed over.
         due = datetime.now(UTC) + timedelta(seconds=sizes["window"] - AFTER_SECONDS + 8)
         set_due(data["assignment"], due)
@@ -390,7 +511,8 @@ def main() -> None:
         events = schedule(sizes, data)
         plan = {"port": port, "due_epoch": due_epoch, "events": events}
         pids = [gunicorn.pid]
-        cpu0, busy0 = cpu_seconds(pids), machine_busy()
+        cpu0, busy0, pg0 = cpu_seconds(pids), machine_busy(), postgres_cpu_seconds()
+        overflows0 = listen_overflows()
         celery_cpu0 = cpu_seconds([celery.pid]) if celery else 0.0
         log(f"spike from {sizes['window'] - AFTER_SECONDS} s before the due time to {AFTER_SECONDS} s after")
         t0 = time.time()
@@ -402,11 +524,13 @@ def main() -> None:
             check=False,
         )
         wall = time.time() - t0
-        cpu1, busy1 = cpu_seconds(pids), machine_busy()
+        cpu1, busy1, pg1 = cpu_seconds(pids), machine_busy(), postgres_cpu_seconds()
+        overflows = listen_overflows() - overflows0
         celery_cpu1 = cpu_seconds([celery.pid]) if celery else 0.0
         if result.returncode != 0:
             raise SystemExit(f"the client failed:\n{result.stderr[-3000:]}")
-        records = json.loads(result.stdout)
+        client = json.loads(result.stdout)
+        records = client["records"]
         stored = stored_submissions(data["assignment"])
         summary = summarize(records, due_epoch, stored)
         by_timing: dict[str, int] = {}
@@ -419,15 +543,22 @@ def main() -> None:
             "upload_bytes": UPLOAD_BYTES,
             "gunicorn": {"workers": workers, "worker_class": worker_class, "threads": threads},
             "celery_worker": not args.no_celery,
+            "celery_nice": None if args.no_celery else celery_nice,
             **summary,
             "submissions_stored": len(stored),
             "submissions_by_timing": by_timing,
             "server_cpu_s": round(cpu1 - cpu0, 1),
             "server_cpu_percent_of_one_core": round((cpu1 - cpu0) / wall * 100, 1),
+            "server_cpu_ms_per_request": round((cpu1 - cpu0) * 1000 / len(records), 1),
             "celery_cpu_s": round(celery_cpu1 - celery_cpu0, 1),
+            "postgres_cpu_s": round(pg1 - pg0, 1),
             "machine_busy_percent": round((busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * 100, 1),
             "machine_cpus": machine_cpus,
             "client_wall_s": round(wall, 1),
+            "client_cpu_s": client["cpu_s"],
+            "client_max_in_flight": client["max_in_flight"],
+            "client_nice": client["nice"],
+            "listen_queue_overflows": overflows,
             "load_average_before": load_before,
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -470,10 +601,16 @@ def compose_web_settings() -> dict:
         found = re.search(r"\$\$\{" + name + r":-([^}]+)\}", text)
         return found.group(1) if found else fallback
 
+    # The worker service's CPU weight against the web's (docker's default 1024). Here the processes share
+    # one kernel without containers, so the same weight is a nice value: each step is a factor of 1.25.
+    worker = re.search(r"\n  worker:\n(.*?)\n  \w+:\n", text, re.S)
+    shares = re.search(r"\n    cpu_shares: (\d+)", worker.group(1)) if worker else None
+    nice = round(math.log(1024 / int(shares.group(1)), 1.25)) if shares else 0
     return {
         "workers": int(default("WEB_CONCURRENCY", "3")),
         "worker_class": default("WEB_WORKER_CLASS", "sync"),
         "threads": int(default("WEB_THREADS", "1")),
+        "worker_nice": max(0, min(nice, 19)),
     }
 
 
@@ -496,9 +633,17 @@ def report(spike: dict) -> str:
         f"{check['recorded_on_time']}, otherwise {check['recorded_otherwise']} "
         f"({check['started_in_last_10s']} uploads started in the last 10 s, {check['stored_of_those']} of them stored)",
         f"  recorded time minus the client's start: {spike['recorded_minus_client_start_ms']} ms",
-        f"  client schedule lag: {spike['client_schedule_lag_ms']} ms",
-        f"  server CPU {spike['server_cpu_s']} s ({spike['server_cpu_percent_of_one_core']}% of one core), "
-        f"Celery {spike['celery_cpu_s']} s; machine busy {spike['machine_busy_percent']}% of "
+        f"  client schedule lag: {spike['client_schedule_lag_ms']} ms; client CPU {spike['client_cpu_s']} s, "
+        f"{spike['client_max_in_flight']} requests in flight at most (nice {spike['client_nice']}); connecting "
+        f"{spike['client_connect_ms']} ms",
+        f"  recorded time minus the client's first byte: {spike['recorded_minus_client_send_ms']} ms; "
+        f"listen queue overflows {spike['listen_queue_overflows']}",
+        f"  the last 10 s before the due time: {spike['last_10s']['loads']} loads, "
+        f"{spike['last_10s']['uploads']} uploads",
+        f"  server CPU {spike['server_cpu_s']} s ({spike['server_cpu_percent_of_one_core']}% of one core, "
+        f"{spike['server_cpu_ms_per_request']} ms a request), "
+        f"Celery {spike['celery_cpu_s']} s (nice {spike['celery_nice']}), PostgreSQL {spike['postgres_cpu_s']} s "
+        f"(every database); machine busy {spike['machine_busy_percent']}% of "
         f"{spike['machine_cpus']} CPUs; load average {spike['load_average_before']} -> {spike['load_average_after']}",
     ]
     return "\n".join(lines)

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from courses import access, selectors
 from courses.models import Course, Section, User
 from courses.services import accounts, waitlist
-from portal.api import ERROR, InCourseZone, InstantField, InstantModelSerializer, validated
+from portal.api import ERROR, InCourseZone, InstantField, InstantModelSerializer, instant_text, validated
 
 # ---- me ---------------------------------------------------------------------------------------------
 
@@ -116,6 +116,23 @@ class DeadlineOut(InCourseZone, serializers.Serializer):
     )
     submitted_at = InstantField(allow_null=True)
     late_days_used = serializers.IntegerField()
+
+    def to_representation(self, row):
+        """The declared fields, written out: a student's list is the API's hottest read, and the generic
+        path spends most of its time walking fields (tests compare the two outputs)."""
+        zone = row.course.zone
+        assignment = row.assignment
+        return {
+            "assignment": {"id": assignment.id, "code": assignment.code, "title": assignment.title},
+            "course_id": row.course.id,
+            "due_at": instant_text(row.due_at, zone),
+            "grace_ends_at": instant_text(row.grace_ends_at, zone),
+            "closes_at": instant_text(row.closes_at, zone),
+            "extension_due_at": instant_text(row.extension_due_at, zone),
+            "status": row.status,
+            "submitted_at": instant_text(row.submitted_at, zone),
+            "late_days_used": row.late_days_used,
+        }
 
 
 class MyDeadlinesView(APIView):

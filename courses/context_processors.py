@@ -1,8 +1,11 @@
 from django.conf import settings
+from django.db.models import CharField, IntegerField, Value
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from courses.models import Enrolment, StaffRole
+
+STUDENT = "student"
 
 
 def _staff_menus(courses: dict[int, tuple[str, bool]]) -> list[dict]:
@@ -22,7 +25,7 @@ def _staff_menus(courses: dict[int, tuple[str, bool]]) -> list[dict]:
 
 
 def _nav(request) -> dict:
-    """The user's roles ("student", "ta", "instructor") and the staff menus: two queries, once a request."""
+    """The user's roles ("student", "ta", "instructor") and the staff menus: one query, once a request."""
     cached = getattr(request, "_portal_nav", None)
     if cached is not None:
         return cached
@@ -30,13 +33,20 @@ def _nav(request) -> dict:
     nav = {"roles": set(), "staff_menus": []}
     if user.is_authenticated:
         courses: dict[int, tuple[str, bool]] = {}
+        # One round trip: the staff roles, and one "student" row when an active enrolment exists.
         staff = StaffRole.objects.filter(user=user).values_list("role", "course_id", "course__code")
-        for role, course_id, code in staff.order_by("course__code", "course_id"):
+        student = Enrolment.objects.filter(user=user, status__in=Enrolment.ACTIVE).values_list(
+            Value(STUDENT, output_field=CharField()),
+            Value(None, output_field=IntegerField()),
+            Value("", output_field=CharField()),
+        )
+        rows = list(staff.order_by().union(student.order_by()))  # a union keeps one "student" row
+        for role, course_id, code in sorted(rows, key=lambda r: (r[2], r[1] or 0)):
             nav["roles"].add(role)
+            if role == STUDENT:
+                continue
             teaches = courses.get(course_id, (code, False))[1] or role == StaffRole.Role.INSTRUCTOR
             courses[course_id] = (code, teaches)
-        if Enrolment.objects.filter(user=user, status__in=Enrolment.ACTIVE).exists():
-            nav["roles"].add("student")
         nav["staff_menus"] = _staff_menus(courses)
     request._portal_nav = nav
     return nav

@@ -13,9 +13,10 @@ from courses import access, selectors
 from courses.models import Course
 from courses.readiness import flagged_for_student, readiness_by_student
 from courses.selectors.attention import EXTENSIONS_RECENT_DAYS, REGRADE_WAITING_HOURS, staff_attention
-from courses.selectors.deadlines import deadlines_due_next
+from courses.selectors.deadlines import deadline_countdown, deadlines_due_next
 from courses.selectors.submissions import submissions_of_student
 from courses.services.mail_preferences import reminders_wanted
+from portal.fragments import render_rows
 from portal.pages import or_404
 from portal.zones import is_ambiguous
 
@@ -62,21 +63,57 @@ def course_info(request, course_id: int):
 def my_deadlines(request):
     """What is due next (open and in-grace work, by the student's effective due time), then what is
     submitted or closed; each row one line, opened for both zones, the receipt, earlier attempts and the
-    submission form."""
+    submission form. Rows whose inputs have not changed since the last view come from the row cache
+    (portal.fragments), keyed by everything a row shows."""
     now = timezone.now()
-    rows = selectors.deadlines_for_student(request.user, now=now)
+    user = request.user
+    rows = selectors.deadlines_for_student(user, now=now)
     to_do, done = deadlines_due_next(rows)
-    attempts = submissions_of_student(request.user, [row.assignment.id for row in rows if row.submitted_at])
+    many_courses = len({row.course.id for row in rows}) > 1
+    reader = (user.time_zone_display, user.browser_time_zone, many_courses)
+
+    def key_of(row) -> tuple:
+        # Everything a row shows. A row with nothing submitted shows nothing of the student's own beyond
+        # these values, so students whose rows agree share it. A row with work in it lists the student's
+        # attempts: they are fixed once made, and each new one moves the stored row's last submission time
+        # (written in the same transaction), so the student and that time stand for them, and they are
+        # read only when a row is rendered.
+        a, c = row.assignment, row.course
+        countdown = deadline_countdown(row, now=now)
+        return (
+            (user.pk if row.submitted_at else None, *reader),
+            (a.id, a.code, a.title, a.due_at, a.collaboration_allowed, a.counts_toward_grade, a.is_bonus),
+            (c.id, c.code, c.time_zone, c.honor_statement),
+            (row.due_at, row.grace_ends_at, row.closes_at, row.extension_due_at, row.submitted_at),
+            (row.status, row.accepting, countdown.kind, countdown.label, countdown.resubmit),
+        )
+
+    def contexts_for(missed) -> list[dict]:
+        # Only rows with work in them list attempts (a shared row must show nobody's).
+        attempts = submissions_of_student(user, [row.assignment.id for row in missed if row.submitted_at])
+        return [
+            {"row": row, "user": user, "now": now, "attempts": attempts, "many_courses": many_courses}
+            for row in missed
+        ]
+
+    rendered = render_rows(
+        request,
+        "courses/_deadline_row.html",
+        rows,
+        key_of=key_of,
+        contexts_for=contexts_for,
+    )
+    html = {id(row): text for row, text in zip(rows, rendered, strict=True)}
+
     return render(
         request,
         "courses/deadlines.html",
         {
             "rows": rows,
-            "to_do": to_do,
-            "done": done,
+            "to_do": [html[id(row)] for row in to_do],
+            "done": [html[id(row)] for row in done],
             "now": now,
-            "attempts": attempts,
-            "many_courses": len({row.course.id for row in rows}) > 1,
+            "many_courses": many_courses,
             "course_zones": sorted({row.course.time_zone for row in rows}),
         },
     )

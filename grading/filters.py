@@ -3,11 +3,46 @@
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from courses.models import Enrolment
 from grading.models import Grade, RegradeRequest
 from portal.filters import IdFilter
+
+
+def _attrs_html(attrs: dict) -> str:
+    """Django's django/forms/widgets/attrs.html, written in Python."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class QuickSelect(forms.Select):
+    """forms.Select writing the HTML of Django's select.html and select_option.html in Python: the same
+    markup, without a template include per option (the queue's filters offer over a hundred)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs_html(widget["attrs"])}>']
+        for group_name, group_choices, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            for option in group_choices:
+                parts.append(
+                    f'\n  <option value="{conditional_escape(str(option["value"]))}"{_attrs_html(option["attrs"])}>'
+                    f"{conditional_escape(option['label'])}</option>\n"
+                )
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))
 
 
 class GradeFilter(django_filters.FilterSet):
@@ -36,6 +71,7 @@ class RegradeRequestFilter(django_filters.FilterSet):
         ],
         empty_label="Any state",
         method="filter_state",
+        widget=QuickSelect,
         label="State",
     )
     older_than_hours = django_filters.NumberFilter(

@@ -3,12 +3,12 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from courses import access as course_access
 from courses import selectors as course_selectors
-from courses.models import Enrolment, Section
+from courses.models import Enrolment, Section, User
 from courses.services.windows import class_window
 from courses.timefmt import format_local
 from grading import access
@@ -97,20 +97,22 @@ def _section_code_subquery():
             user_id=OuterRef("student_id"), section__course_id=OuterRef("grade__assignment__course_id")
         )
         .filter(status__in=Enrolment.ACTIVE)
+        # Enrolment's default order (term, course, section, username) within one student and course is
+        # the section's code: ordering by it alone spares the subquery three joins.
+        .order_by("section__code")
         .values("section__code")[:1]
     )
 
 
-def regrade_requests_for_user(user):
-    """Staff see the queue of the courses (and sections) they staff; a student sees their own. Oldest
-    first; narrow it with grading.filters.RegradeRequestFilter.
+def _with_request_details(requests):
+    """Regrade requests with what the pages show of each: assignment, course, question, student, the
+    student's section and latest submission; oldest first.
 
     The two optional staff users are prefetched, not joined: two more joins to the user table made
     PostgreSQL spend several times longer planning the query than running it. The prefetches cost no
     query while none of the listed requests is claimed or resolved, and one each otherwise."""
     return (
-        access.requests_visible_to(user)
-        .select_related("grade__assignment__course", "question", "student")
+        requests.select_related("grade__assignment__course", "question", "student")
         .prefetch_related("claimed_by", "resolved_by")
         .annotate(
             section_code=_section_code_subquery(),
@@ -124,20 +126,108 @@ def regrade_requests_for_user(user):
     )
 
 
-def regrade_queue(user, *, courses):
-    """The staff queue: regrade_requests_for_user within `courses` (those the user staffs), each with
-    `current_score`, the question's score now (after an accepted request, the new one), in the same
-    query."""
+def regrade_requests_for_user(user):
+    """Staff see the queue of the courses (and sections) they staff; a student sees their own. Oldest
+    first, with their details (_with_request_details)."""
+    return _with_request_details(access.requests_visible_to(user))
+
+
+def regrade_list(user):
+    """The requests the user may see (grading.access), oldest first, bare: the list to narrow
+    (grading.filters.RegradeRequestFilter), count and page (portal.paging). Read a page's rows by their
+    ids with regrade_rows or regrade_queue_rows."""
+    return access.requests_visible_to(user).order_by("created_at", "id")
+
+
+def _username(field: str):
+    return Subquery(User.objects.filter(pk=OuterRef(field)).values("username")[:1])
+
+
+def _row_subqueries() -> dict:
+    return {
+        "section_code": _section_code_subquery(),
+        "latest_submission_id": course_selectors.latest_submission(assignment="grade__assignment_id"),
+        "latest_submission_name": course_selectors.latest_submission(
+            assignment="grade__assignment_id", field="original_name"
+        ),
+        "claimed_by_username": _username("claimed_by_id"),
+        "resolved_by_username": _username("resolved_by_id"),
+    }
+
+
+_ROW_FIELDS = (
+    "id",
+    "grade_id",
+    "question_id",
+    "justification",
+    "state",
+    "appeal_of_id",
+    "created_at",
+    "resolved_at",
+    "old_score",
+    "new_score",
+    "response",
+    "section_code",
+    "latest_submission_id",
+    "latest_submission_name",
+    "claimed_by_username",
+    "resolved_by_username",
+)
+
+
+def _row_related() -> dict:
+    return {
+        "assignment_id": F("grade__assignment_id"),
+        "assignment_code": F("grade__assignment__code"),
+        "assignment_title": F("grade__assignment__title"),
+        "question_label": F("question__label"),
+        "student_username": F("student__username"),
+        "course_time_zone": F("grade__assignment__course__time_zone"),
+    }
+
+
+def regrade_rows(requests):
+    """The requests as dicts of what the API shows (grading.api.RegradeOut), oldest first, in one query:
+    no model instances, and the usernames of the optional staff users as subqueries (run only for the
+    rows read), neither joins nor extra queries. `requests` is already narrowed to what the user may see
+    (regrade_list, or the ids of one of its pages)."""
     return (
-        regrade_requests_for_user(user)
-        .filter(grade__assignment__course__in=courses)
-        .annotate(
-            current_score=Subquery(
-                QuestionScore.objects.filter(
-                    grade_id=OuterRef("grade_id"), question_id=OuterRef("question_id")
-                ).values("score")[:1]
-            )
+        requests.annotate(**_row_subqueries())
+        .values(*_ROW_FIELDS, **_row_related())
+        .order_by("created_at", "id")
+    )
+
+
+def regrade_queue(user, *, courses):
+    """The staff queue: regrade_list within `courses` (those the user staffs). Read a page's rows with
+    regrade_queue_rows."""
+    return regrade_list(user).filter(grade__assignment__course__in=courses)
+
+
+def regrade_queue_rows(ids):
+    """The queue's requests with these ids (already narrowed to what the user may see) as the rows of
+    regrade_rows and what the queue page shows besides: who claimed it (`claimed_by_id`), the question's
+    title and points, the student's names, and `current_score`, the question's score now (after an
+    accepted request, the new one); one query."""
+    current_score = Subquery(
+        QuestionScore.objects.filter(
+            grade_id=OuterRef("grade_id"), question_id=OuterRef("question_id")
+        ).values("score")[:1]
+    )
+    return (
+        RegradeRequest.objects.filter(pk__in=ids)
+        .annotate(**_row_subqueries(), current_score=current_score)
+        .values(
+            *_ROW_FIELDS,
+            "current_score",
+            "claimed_by_id",
+            **_row_related(),
+            question_title=F("question__title"),
+            question_points=F("question__points"),
+            student_first_name=F("student__first_name"),
+            student_last_name=F("student__last_name"),
         )
+        .order_by("created_at", "id")
     )
 
 

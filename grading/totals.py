@@ -8,7 +8,7 @@
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,6 +22,7 @@ from grading.models import Question, QuestionRequirement, QuestionScore
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 Requirement = QuestionRequirement.Requirement
+MISSING, PENDING = EffectiveDeadline.Outcome.MISSING.value, EffectiveDeadline.Outcome.PENDING.value
 
 
 def two_places(value: Decimal) -> Decimal:
@@ -71,26 +72,34 @@ class CourseScheme:
             )
         return cls(course, assignments, dict(questions))
 
-    def possible(self, assignment: Assignment, section_id: int) -> Decimal:
-        return self._section_rules(assignment, section_id)[0]
+    @property
+    def ids(self) -> list[int]:
+        return [a.id for a in self.assignments]
 
-    def earned(self, assignment: Assignment, section_id: int, scores: dict[int, Decimal]) -> Decimal:
-        """earned_points() for a student of the section, with the section's counted questions worked out once."""
-        counted, zeros = self._section_rules(assignment, section_id)[1:]
-        if counted is None:
-            return sum(scores.values(), ZERO)
-        return sum(map(scores.get, counted, zeros), ZERO)  # scores.get(qid, ZERO) for each counted qid
-
-    def _section_rules(self, assignment: Assignment, section_id: int):
-        key = (assignment.id, section_id)
-        rules = self._per_section.get(key)
-        if rules is None:
-            questions = self.questions.get(assignment.id)
-            counted = counted_question_ids(questions, section_id) if questions else None
-            zeros = [ZERO] * len(counted) if counted is not None else None
-            rules = (possible_points(questions, section_id, assignment.points), counted, zeros)
-            self._per_section[key] = rules
-        return rules
+    def plan(self, section_id: int | None) -> tuple[tuple, ...]:
+        """Per assignment, in order: (assignment, id, possible points, ids of the questions that count or
+        None when it has none, a zero per counted id, weight, weight kind, category). The same for every
+        student of a section: worked out once per section, not once per student (a 50,000-student export)."""
+        plan = self._per_section.get(section_id)
+        if plan is None:
+            rows = []
+            for assignment in self.assignments:
+                questions = self.questions.get(assignment.id)
+                counted = tuple(counted_question_ids(questions, section_id)) if questions else None
+                rows.append(
+                    (
+                        assignment,
+                        assignment.id,
+                        possible_points(questions, section_id, assignment.points),
+                        counted,
+                        (ZERO,) * len(counted) if counted is not None else None,
+                        assignment.weight,
+                        weight_kind(assignment),  # the setup page's weights by category count the same way
+                        assignment.category,
+                    )
+                )
+            plan = self._per_section[section_id] = tuple(rows)
+        return plan
 
 
 def possible_points(
@@ -147,7 +156,11 @@ class AssignmentResult:
     @property
     def score_points(self) -> Decimal | None:
         """The final score on the assignment's own point scale (what a gradebook column holds)."""
-        return None if self.percent is None else self.percent * self.assignment.points / HUNDRED
+        return score_points(self.percent, self.assignment.points)
+
+
+def score_points(percent: Decimal | None, points: Decimal) -> Decimal | None:
+    return None if percent is None else percent * points / HUNDRED
 
 
 @dataclass
@@ -167,25 +180,53 @@ class StudentTotal:
         return earned * HUNDRED / self.graded_weight if self.graded_weight else None
 
 
-def assignment_result(
+NO_OUTCOME = ("", ZERO)
+
+
+def student_figures(
     scheme: CourseScheme,
-    assignment: Assignment,
     section_id: int,
-    scores: dict[int, Decimal] | None,
-    outcome: tuple[str, Decimal] | None,
-) -> AssignmentResult:
-    late_outcome, penalty = outcome or ("", ZERO)
-    possible = scheme.possible(assignment, section_id)
-    earned = None
-    if scores is not None:
-        earned = scheme.earned(assignment, section_id, scores)
-    if late_outcome == EffectiveDeadline.Outcome.MISSING:
-        percent = ZERO  # nothing inside the window: 0, whatever was entered
-    elif earned is None or not possible:
-        percent = None
-    else:
-        percent = earned * HUNDRED / possible * (HUNDRED - penalty) / HUNDRED
-    return AssignmentResult(assignment, earned, possible, late_outcome, penalty, percent)
+    scores: dict[int, Decimal],
+    graded,
+    outcomes: dict[int, tuple[str, Decimal]],
+) -> tuple[list[tuple], dict[str, Decimal], Decimal, Decimal, Decimal]:
+    """The totals rule, on plain values. `scores`: question id → score over all the student's graded
+    assignments (question ids are unique across a course); `graded`: assignment id → that assignment's
+    own {question id → score}, for the assignments with at least one score (only an assignment without
+    questions reads it: its scores all count); `outcomes`: assignment id → (late outcome, penalty
+    percent), see late_outcome().
+
+    Returns ([(earned, possible, late outcome, penalty, percent) per assignment, in the scheme's order],
+    category totals, bonus (capped), total, graded weight). StudentTotal and AssignmentResult are built
+    from it, and the Canvas export reads it directly: every surface computes the same numbers."""
+    results = []
+    category_totals: dict[str, Decimal] = {}
+    bonus = graded_weight = ZERO
+    for _, aid, possible, counted, zeros, weight, kind, category in scheme.plan(section_id):
+        late, penalty = outcomes.get(aid, NO_OUTCOME)
+        earned = None
+        if aid in graded:
+            if counted is None:  # an assignment without questions
+                earned = sum(graded[aid].values(), ZERO)
+            else:  # scores.get(qid, ZERO) for each counted question
+                earned = sum(map(scores.get, counted, zeros), ZERO)
+        if late == MISSING:
+            percent = ZERO  # nothing inside the window: 0, whatever was entered
+        elif earned is None or not possible:
+            percent = None
+        else:
+            percent = earned * HUNDRED / possible * (HUNDRED - penalty) / HUNDRED
+        results.append((earned, possible, late, penalty, percent))
+        if percent is None or not weight:
+            continue
+        weighted = weight * percent / HUNDRED
+        if kind == BONUS:
+            bonus += min(weight, weighted)
+        elif kind == COUNTED:
+            category_totals[category] = category_totals.get(category, ZERO) + weighted
+            graded_weight += weight
+    bonus = min(bonus, scheme.course.bonus_cap_percent)  # all bonus work together, capped
+    return results, category_totals, bonus, sum(category_totals.values(), ZERO) + bonus, graded_weight
 
 
 def student_total(
@@ -198,26 +239,31 @@ def student_total(
 ) -> StudentTotal:
     """`scores`: assignment id → {question id → score} (only graded assignments); `outcomes`: assignment
     id → (late outcome, penalty percent)."""
-    total = StudentTotal(student_id=student_id, section_id=section_id)
-    for assignment in scheme.assignments:
-        result = assignment_result(
-            scheme, assignment, section_id, scores.get(assignment.id), outcomes.get(assignment.id)
-        )
-        total.results.append(result)
-        if result.percent is None or not assignment.weight:
-            continue
-        weighted = assignment.weight * result.percent / HUNDRED
-        kind = weight_kind(assignment)  # the setup page's weights by category count the same way
-        if kind == BONUS:
-            total.bonus += min(assignment.weight, weighted)
-        elif kind == COUNTED:
-            total.category_totals[assignment.category] = (
-                total.category_totals.get(assignment.category, ZERO) + weighted
-            )
-            total.graded_weight += assignment.weight
-    total.bonus = min(total.bonus, scheme.course.bonus_cap_percent)  # all bonus work together, capped
-    total.total = sum(total.category_totals.values(), ZERO) + total.bonus
-    return total
+    flat: dict[int, Decimal] = {}
+    for by_question in scores.values():
+        flat.update(by_question)
+    return _student_total(scheme, student_id, section_id, flat, scores, outcomes)
+
+
+def _student_total(scheme, student_id, section_id, scores, graded, outcomes) -> StudentTotal:
+    results, category_totals, bonus, total, graded_weight = student_figures(
+        scheme, section_id, scores, graded, outcomes
+    )
+    return StudentTotal(
+        student_id=student_id,
+        section_id=section_id,
+        results=[AssignmentResult(a, *r) for a, r in zip(scheme.assignments, results, strict=True)],
+        category_totals=category_totals,
+        bonus=bonus,
+        total=total,
+        graded_weight=graded_weight,
+    )
+
+
+def late_outcome(outcome: str, passed_without_work: bool) -> str:
+    """The deadline engine's outcome; a window that has passed with nothing submitted is missing even
+    before the closing task has recorded it."""
+    return MISSING if outcome == PENDING and passed_without_work else outcome
 
 
 def totals_for_students(
@@ -229,11 +275,12 @@ def totals_for_students(
     grade_filter = {"grade__student_id__in": student_ids, "grade__assignment__course": scheme.course}
     if released_only:
         grade_filter["grade__released_at__isnull"] = False
-    scores: dict[int, dict[int, dict[int, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    scores: dict[int, dict[int, Decimal]] = defaultdict(dict)  # student → question → score
+    graded: dict[int, dict[int, dict[int, Decimal]]] = defaultdict(lambda: defaultdict(dict))
     for student_id, assignment_id, question_id, score in QuestionScore.objects.filter(
         **grade_filter
     ).values_list("grade__student_id", "grade__assignment_id", "question_id", "score"):
-        scores[student_id][assignment_id][question_id] = score
+        scores[student_id][question_id] = graded[student_id][assignment_id][question_id] = score
     outcomes: dict[int, dict[int, tuple[str, Decimal]]] = defaultdict(dict)
     now = timezone.now()
     # "Closed with nothing submitted" is asked of PostgreSQL as a yes/no rather than by reading two
@@ -246,19 +293,126 @@ def totals_for_students(
         .annotate(passed_without_work=passed_unsubmitted)
         .values_list("student_id", "assignment_id", "outcome", "penalty_percent", "passed_without_work")
     ):
-        if outcome == EffectiveDeadline.Outcome.PENDING and passed_without_work:
-            outcome = EffectiveDeadline.Outcome.MISSING  # passed; the closing task has not recorded it yet
-        outcomes[student_id][assignment_id] = (outcome, penalty)
+        outcomes[student_id][assignment_id] = (late_outcome(outcome, passed_without_work), penalty)
     return [
-        student_total(
+        _student_total(
             scheme,
-            student_id=e.user_id,
-            section_id=e.section_id,
-            scores=scores.get(e.user_id, {}),
-            outcomes=outcomes.get(e.user_id, {}),
+            e.user_id,
+            e.section_id,
+            scores.get(e.user_id, {}),
+            graded.get(e.user_id, {}),
+            outcomes.get(e.user_id, {}),
         )
         for e in enrolments
     ]
+
+
+# The export's read: one row per enrolled student, in the export's order, carrying the student's scores
+# and deadline outcomes as arrays (PostgreSQL groups them), read through one server-side cursor chunk by
+# chunk. Only raw values come back; the rule above computes every number.
+STREAM_WORK_MEM = "64MB"
+_STREAM_SQL = """
+SELECT {columns}, e.section_id, sc.qids, sc.scores, d.aids, d.outcomes, d.penalties, d.passed
+FROM courses_enrolment e
+JOIN courses_section s ON s.id = e.section_id
+JOIN courses_user u ON u.id = e.user_id
+LEFT JOIN (
+    SELECT g.student_id, array_agg(qs.question_id) AS qids,
+           array_agg((qs.score * {score_scale})::bigint) AS scores
+    FROM grading_questionscore qs JOIN grading_grade g ON g.id = qs.grade_id
+    WHERE g.assignment_id = ANY(%(assignments)s)
+    GROUP BY g.student_id
+) sc ON sc.student_id = e.user_id
+LEFT JOIN (
+    SELECT student_id, array_agg(assignment_id) AS aids, array_agg(outcome) AS outcomes,
+           array_agg((penalty_percent * {penalty_scale})::bigint) AS penalties,
+           array_agg(last_submitted_at IS NULL AND closes_at < %(now)s) AS passed
+    FROM courses_effectivedeadline
+    WHERE assignment_id = ANY(%(assignments)s)
+    GROUP BY student_id
+) d ON d.student_id = e.user_id
+WHERE s.course_id = %(course)s AND e.status = %(enrolled)s
+ORDER BY u.last_name, u.first_name, u.username, e.id
+"""
+
+
+class _FixedPoint(dict):
+    """Whole units of 10**-places → the Decimal with `places` decimal places (as a numeric column reads)."""
+
+    def __init__(self, places: int):
+        super().__init__()
+        self.exponent = -places
+
+    def __missing__(self, units: int) -> Decimal:
+        if len(self) >= 65536:
+            self.clear()  # bounded whatever the scores
+        value = self[units] = Decimal(units).scaleb(self.exponent)
+        return value
+
+
+def figures_stream(scheme: CourseScheme, *, columns: list[str], chunk_size: int) -> Iterator[list[tuple]]:
+    """The enrolled students of the course (ordered by last name, first name, username), `chunk_size` at a
+    time: per student (the values of `columns`, SQL over the user `u` and the section `s`; then
+    student_figures()'s result). One query through a server-side cursor; memory is one chunk's."""
+    from django.db import connection
+
+    # Which assignments a student's scores are on, from their questions: scores are entered per question
+    # of the grade's own assignment (grading.services.grades), so an assignment without questions has none.
+    assignment_of = {q.id: aid for aid, questions in scheme.questions.items() for q in questions}.get
+    params = {
+        "assignments": scheme.ids,
+        "now": timezone.now(),
+        "course": scheme.course.pk,
+        "enrolled": Enrolment.Status.ENROLLED,
+    }
+    width = len(columns)
+    # Scores and penalties come as whole hundredths (integers parse faster than numerics) and turn back
+    # into the very Decimals the columns hold (same value, same two places), each distinct one made once.
+    score_of = _FixedPoint(QuestionScore._meta.get_field("score").decimal_places).__getitem__
+    penalty_of = _FixedPoint(EffectiveDeadline._meta.get_field("penalty_percent").decimal_places).__getitem__
+    sql = _STREAM_SQL.format(
+        columns=", ".join(columns),
+        score_scale=10 ** QuestionScore._meta.get_field("score").decimal_places,
+        penalty_scale=10 ** EffectiveDeadline._meta.get_field("penalty_percent").decimal_places,
+    )
+    with connection.chunked_cursor() as cursor:
+        # The cursor's query runs once, when it is declared: with room to sort the class in memory, without
+        # JIT compilation (which costs more than it saves here) and with hash joins whatever the planner's
+        # statistics say (on tables not analyzed since a large import it would join the grouped scores
+        # in a nested loop, once per student); then the session's settings back.
+        with connection.cursor() as session:
+            session.execute(
+                "SELECT set_config('work_mem', %s, false), set_config('jit', 'off', false), "
+                "set_config('enable_nestloop', 'off', false)",
+                [STREAM_WORK_MEM],
+            )
+        try:
+            cursor.execute(sql, params)
+        finally:
+            with connection.cursor() as session:
+                session.execute("RESET work_mem; RESET jit; RESET enable_nestloop")
+        while rows := cursor.fetchmany(chunk_size):
+            chunk = []
+            for row in rows:
+                section_id, qids, values, aids, outcomes, penalties, passed = row[width:]
+                if qids is None:
+                    scores = graded = {}
+                else:  # `graded`'s values are read only for an assignment without questions: none here
+                    scores = dict(zip(qids, map(score_of, values), strict=True))
+                    graded = dict.fromkeys(map(assignment_of, qids))
+                if aids is None:
+                    late = {}
+                else:
+                    penalties = list(map(penalty_of, penalties))
+                    late = dict(zip(aids, zip(outcomes, penalties, strict=True), strict=True))
+                    if True in passed:  # windows that passed with nothing submitted
+                        for aid, outcome, penalty, gone in zip(
+                            aids, outcomes, penalties, passed, strict=True
+                        ):
+                            if gone:
+                                late[aid] = (late_outcome(outcome, gone), penalty)
+                chunk.append((row[:width], student_figures(scheme, section_id, scores, graded, late)))
+            yield chunk
 
 
 @dataclass(frozen=True)

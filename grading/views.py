@@ -1,21 +1,26 @@
 """Grading pages: the student's grades, the staff grade grid, the TA regrade queue."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.template.defaultfilters import timesince_filter
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 
 from courses import access as course_access
+from courses.models import Course, UserNames
 from courses.readiness import flagged_for_student
 from courses.selectors.enrolments import enrolments_for_user
 from courses.selectors.setup import weight_kind
+from courses.templatetags.portal_tags import when
 from grading import charts, selectors, statistics
-from grading.filters import RegradeRequestFilter
-from grading.models import Question, QuestionRequirement, RegradeRequest
+from grading.filters import QuickSelect, RegradeRequestFilter
+from grading.models import QuestionRequirement, RegradeRequest
 from grading.services.regrades import appeal_deadline, regrade_appeal_refusal
 from grading.totals import category_progress
 from portal.pages import or_404
+from portal.paging import CountedPagePaginator
 
 
 @login_required
@@ -110,18 +115,95 @@ def regrade_queue(request):
         params["state"] = "active"
     filterset = RegradeRequestFilter(params, queryset=base)
     _limit_choices(filterset, request.user, staff_courses, courses)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = CountedPagePaginator(filterset.qs, 50, rows=selectors.regrade_queue_rows).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "grading/regrade_queue.html",
         {
             "filter": filterset,
             "page": page,
+            "items": _queue_items(page, request.user),
             "counts": selectors.open_counts_by_assignment(request.user),
             "query": _without_page(params),
             "filter_summary": _filter_summary(filterset.form),
         },
     )
+
+
+class _UrlOf:
+    """reverse() for one route with one id argument, worked out once per list: the URL of each id is
+    the route's prefix, the id, and its suffix."""
+
+    _MARK = 987654321
+
+    def __init__(self, name: str):
+        self.prefix, self.suffix = reverse(name, args=[self._MARK]).split(str(self._MARK))
+
+    def __call__(self, pk: int) -> str:
+        return f"{self.prefix}{pk}{self.suffix}"
+
+
+def _number(value) -> str:
+    """A score as the template writes a number, or a dash for none."""
+    return "—" if value is None else localize(value)
+
+
+def _queue_items(page, user) -> list[dict]:
+    """What the queue shows of each request on the page (rows of selectors.regrade_queue_rows), worked
+    out here rather than by template lookups (fifty requests with some forty values each)."""
+    claim_url, resolve_url = _UrlOf("api-regrade-claim"), _UrlOf("api-regrade-resolve")
+    submission_url = _UrlOf("api-submission-file")
+    state_labels = dict(RegradeRequest.State.choices)
+    courses = {}  # what the time tag needs of a course (its zone), per zone
+    items = []
+    for r in page:
+        rid, state = r["id"], r["state"]
+        what = f"{r['assignment_code']} {r['question_label']}"
+        claimed_by, resolved_by = r["claimed_by_username"] or "", r["resolved_by_username"] or ""
+        if state == RegradeRequest.State.CLAIMED:
+            state_text = f"Claimed by {claimed_by}"
+        elif state in RegradeRequest.RESOLVED:
+            state_text = f"{state_labels.get(state, state)} by {resolved_by}"
+        else:
+            state_text = state_labels.get(state, state)
+        current, points = r["current_score"], localize(r["question_points"])
+        score = f"Score now {_number(current)} / {points}"
+        if r["old_score"] != current:
+            score += f" (was {_number(r['old_score'])} when asked)"
+        student = UserNames(
+            username=r["student_username"],
+            first_name=r["student_first_name"],
+            last_name=r["student_last_name"],
+        )
+        zone = r["course_time_zone"]
+        course = courses.get(zone) or courses.setdefault(zone, Course(time_zone=zone))
+        submission_id = r["latest_submission_id"]
+        items.append(
+            {
+                "id": rid,
+                "open": state == RegradeRequest.State.CLAIMED and r["claimed_by_id"] == user.id,
+                "what": what,
+                "what_title": f"{what}: {r['question_title']}" if r["question_title"] else what,
+                "is_appeal": r["appeal_of_id"] is not None,
+                "who": f"{student.sortable_name} ({student.username}, {r['section_code'] or '—'})",
+                "state_text": state_text,
+                "age": timesince_filter(r["created_at"]),
+                "justification": r["justification"],
+                "score": score,
+                "submission_url": submission_url(submission_id) if submission_id else "",
+                "submission_id": submission_id,
+                "submission_name": r["latest_submission_name"] or "file",
+                "asked": when(r["created_at"], course),
+                "claim_url": claim_url(rid) if state == RegradeRequest.State.OPEN else "",
+                "resolve_url": resolve_url(rid) if state in RegradeRequest.ACTIVE else "",
+                "points": points,
+                "response": r["response"],
+                "resolved_by": resolved_by,
+            }
+        )
+    return items
 
 
 def _filter_summary(form) -> str:
@@ -156,36 +238,44 @@ def _limit_choices(filterset, user, staff_courses, courses) -> None:
     form.fields["course"] = forms.TypedChoiceField(
         required=False,
         coerce=int,
+        widget=QuickSelect,
         choices=[("", "All courses")] + [(c.id, c.code) for c in courses],
         label="Course",
     )
+    # The assignments and their questions in one query, in the questions' order (assignment due time and
+    # code, question position and label); an assignment without questions is one row with none.
+    assignments: dict[int, str] = {}
+    questions: list[tuple[int, str]] = []
+    for assignment_id, code, question_id, label in (
+        Assignment.objects.filter(course__in=staff_courses)
+        .order_by("due_at", "code", "questions__position", "questions__label")
+        .values_list("id", "code", "questions__id", "questions__label")
+    ):
+        assignments.setdefault(assignment_id, code)
+        if question_id is not None:
+            questions.append((question_id, f"{code} {label}"))
     form.fields["assignment"] = forms.TypedChoiceField(
         required=False,
         coerce=int,
-        choices=[("", "All assignments")]
-        + [
-            (a.id, a.code)
-            for a in Assignment.objects.filter(course__in=staff_courses).order_by("due_at", "code")
-        ],
+        widget=QuickSelect,
+        choices=[("", "All assignments"), *assignments.items()],
         label="Assignment",
     )
     form.fields["question"] = forms.TypedChoiceField(
         required=False,
         coerce=int,
-        choices=[("", "All questions")]
-        + [
-            (q.id, f"{q.assignment.code} {q.label}")
-            for q in Question.objects.filter(assignment__course__in=staff_courses)
-            .select_related("assignment")
-            .order_by("assignment__due_at", "assignment__code", "position", "label")
-        ],
+        widget=QuickSelect,
+        choices=[("", "All questions"), *questions],
         label="Question",
     )
     form.fields["section"] = forms.TypedChoiceField(
         required=False,
         coerce=int,
-        choices=[("", "All sections")]
-        + [(s.id, s.code) for s in course_access.staff_sections(user).order_by("code")],
+        widget=QuickSelect,
+        choices=[
+            ("", "All sections"),
+            *course_access.staff_sections(user).order_by("code").values_list("id", "code"),
+        ],
         label="Section",
     )
 

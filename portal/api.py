@@ -11,9 +11,10 @@ from django.http import Http404, JsonResponse
 from django.utils import timezone
 from django.views.defaults import page_not_found
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import exceptions, serializers
+from rest_framework import ISO_8601, exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from portal.errors import PortalError
@@ -119,6 +120,13 @@ class InstantField(serializers.DateTimeField):
     current (the course's) zone. A naive input is read in that zone; a missing or repeated wall time is
     the later instant (portal.zones), never refused and never echoed with the wrong offset."""
 
+    def to_representation(self, value):
+        zone = self.timezone if hasattr(self, "timezone") else self.default_timezone()
+        iso = getattr(self, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        if value and zone is not None and iso and not isinstance(value, str):
+            return instant_text(value, zone)
+        return super().to_representation(value)
+
     def enforce_timezone(self, value):
         zone = self.timezone if hasattr(self, "timezone") else self.default_timezone()
         if zone is None:
@@ -129,6 +137,15 @@ class InstantField(serializers.DateTimeField):
             return in_zone(value, zone)
         except OverflowError:
             self.fail("overflow")
+
+
+def instant_text(value, zone) -> str | None:
+    """How the API writes a moment read in `zone`: RFC 3339 with the zone's true offset at that instant,
+    "Z" for UTC. InstantField writes through it, and so do the hand-written lists."""
+    if value is None:
+        return None
+    text = in_zone(value, zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class InstantModelSerializer(serializers.ModelSerializer):

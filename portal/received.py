@@ -13,8 +13,9 @@ a submission counts from the moment its request arrived. Two sources, in order:
    anything reads the body. The WSGI servers the portal runs under (gunicorn, runserver) call the
    application once the request line and headers are in, and Django reads the body lazily from
    `wsgi.input`, so the stamp is when the upload began, not when it finished. Under gunicorn's threaded
-   worker of `portal.gunicorn_workers` (docker-compose.yml) the stamp is earlier still: when the worker
-   accepted the connection, before it waited for a free thread (the environ's `portal.received_at`).
+   worker of `portal.gunicorn_workers` (docker-compose.yml) the stamp is earlier still: when the request's
+   first bytes reached the machine, before it waited in the listen queue or for a free thread (the
+   environ's `portal.received_at`).
 """
 
 from datetime import UTC, datetime, timedelta

@@ -1,11 +1,6 @@
 """Shared fixtures: a two-section course like the demo, API clients, and a real Celery worker."""
 
-import os
-import shutil
-import subprocess
-import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,68 +124,15 @@ def api():
 def celery_worker_process(transactional_db, settings):
     """Start `celery worker` against Redis and the test database; tasks leave this process for real.
 
-    Skipped when REDIS_URL is not set (the zero-setup SQLite run); CI always sets it.
+    Skipped when REDIS_URL is not set (the zero-setup SQLite run); CI always sets it. One launcher for
+    every real worker of the suite: tests.workers.named_workers.
     """
-    from django.db import connection
-
     from portal.celery import app
+    from tests.workers import named_workers
 
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set REDIS_URL: the worker tests are required there.")
-        pytest.skip("REDIS_URL is not set: no real worker to test against.")
-    if connection.vendor != "postgresql":
-        pytest.skip("A separate worker process needs a shared database server (PostgreSQL).")
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.local",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_CONN_MAX_AGE": "0",
-        "REDIS_URL": redis_url,
-        # The worker's own sweep would publish to its default queue, not this test's queue.
-        "PORTAL_OUTBOX_WORKER_SWEEP_SECONDS": "0",
-    }
-    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-    proc = subprocess.Popen(
-        [
-            celery,
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--loglevel=warning",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = redis_url
-    app.conf.task_default_queue = queue
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if app.control.ping(timeout=1.0, destination=None):
-                    break
-            except Exception:
-                time.sleep(0.5)
-        else:
-            pytest.fail("The Celery worker did not answer a ping within 60 s.")
+    with named_workers({}) as start:
+        start("worker")
         yield app
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = old
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):

@@ -204,3 +204,41 @@ def test_drops_a_raise_and_a_waitlist_leave_at_once_answer_no_server_error(serve
         "wait5": "waitlisted",
     }
     assert enrolled == 21
+
+
+def test_a_student_reads_their_deadlines_on_sqlite(server):
+    """My deadlines reads its rows with plain SQL; on SQLite the times come back as text and must be read
+    as the ORM reads them: the API writes them in the course's zone, the page shows them."""
+    base, _ = server
+    token = _token(base, "ug1")
+    response = requests.get(
+        f"{base}/api/v1/me/deadlines/", headers={"Authorization": f"Token {token}"}, timeout=30
+    )
+    assert response.status_code == 200, response.text[:500]
+    rows = response.json()
+    assert rows, "the demo student has deadlines"
+    for row in rows:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d", row["due_at"]), row
+        assert row["status"] in {
+            "open",
+            "grace",
+            "closed",
+            "submitted",
+            "submitted_in_grace",
+            "submitted_late",
+        }
+    with requests.Session() as session:
+        session.get(f"{base}/accounts/login/", timeout=30)
+        signed_in = session.post(
+            f"{base}/accounts/login/",
+            data={
+                "username": "ug1",
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            },
+            timeout=30,
+        )
+        assert signed_in.status_code == 200
+        page = session.get(f"{base}/deadlines/", timeout=30)
+    assert page.status_code == 200
+    assert rows[0]["assignment"]["code"] in page.text

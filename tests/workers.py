@@ -10,11 +10,12 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from tests.conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager

@@ -4,8 +4,9 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import Case, Q, Sum, Value, When
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, transaction
+from django.db.models import Case, Exists, OuterRef, Q, Sum, Value, When, sql
 from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission
@@ -62,38 +63,36 @@ def deadline_recompute(
         deleted, _ = EffectiveDeadline.objects.filter(assignment=assignment).delete()
         return deleted
 
-    active = Enrolment.objects.filter(section__course=course, status__in=ACTIVE_STATUSES)
+    # Unordered: the model's ordering would join the term, course, section and user to sort ids nobody reads.
+    active = Enrolment.objects.filter(section__course=course, status__in=ACTIVE_STATUSES).order_by()
     if student_ids is not None:
-        active = active.filter(user_id__in=list(student_ids))
-    students = set(active.values_list("user_id", flat=True))
+        student_ids = set(student_ids)
+        active = active.filter(user_id__in=student_ids)
     active_ids = active.values("user_id")  # a subquery: the class's ids are not sent back to the database
-    # Rows of students who left the course go; their submissions stay.
-    stale = EffectiveDeadline.objects.filter(assignment=assignment).exclude(student_id__in=active_ids)
+    students = set(active.values_list("user_id", flat=True))
+    rows = EffectiveDeadline.objects.filter(assignment=assignment)
     if student_ids is not None:
-        stale = stale.filter(student_id__in=list(student_ids))
-    stale.delete()
+        rows = rows.filter(student_id__in=student_ids)
+    # Rows of students who left the course go (their submissions stay); an anti-join, not NOT IN (subquery).
+    stale = rows.exclude(Exists(active.filter(user_id=OuterRef("student_id"))))
 
     extensions = dict(
         Extension.objects.filter(assignment=assignment, student_id__in=active_ids).values_list(
             "student_id", "due_at"
         )
     )
-    existing = set(
-        EffectiveDeadline.objects.filter(assignment=assignment, student_id__in=active_ids).values_list(
-            "student_id", flat=True
-        )
-    )
-    individual = set(extensions) | (students - existing)
     late_policy = assignment.grace_allowed and policy.kind in (
         Course.LatePolicy.LATE_DAYS,
         Course.LatePolicy.PENALTY,
     )
-    if resync_submissions or late_policy:
-        individual = students  # each student's submission, bank or penalty is read individually
-
     written = 0
-    shared = students - individual
-    if shared:
+    if resync_submissions or late_policy:
+        stale.delete()
+        individual = students  # each student's submission, bank or penalty is read individually
+    else:
+        # Everyone without an extension shares the class's window: one UPDATE of their rows, which also says
+        # whose rows it wrote, so the stored rows are scanned once. Rows of students who left were written
+        # too and go now; students without a row yet are written one by one, like those with an extension.
         window = window_for(policy=policy, due_at=assignment.due_at, grace_allowed=assignment.grace_allowed)
         key = deadline_inputs_key(
             policy=policy,
@@ -101,20 +100,19 @@ def deadline_recompute(
             grace_allowed=assignment.grace_allowed,
             extension_due_at=None,
         )
-        rows = EffectiveDeadline.objects.filter(assignment=assignment)
-        rows = (
-            rows.exclude(student_id__in=individual)
-            if student_ids is None
-            else rows.filter(student_id__in=shared)
-        )
-        written += _update_shared(rows, window, key, now)
+        updated = _update_shared(rows.exclude(student_id__in=list(extensions)), window, key, now)
+        written += len(updated)
+        if left := updated - students:
+            written -= stale.filter(student_id__in=left).delete()[0]
+        individual = set(extensions) | (students - updated)
     if individual:
         written += _upsert_individual(assignment, course, policy, individual, extensions, now)
     return written
 
 
-def _update_shared(rows, window: Window, inputs_key: str, now: datetime) -> int:
-    """One set-based UPDATE for all students who share the course's window (and so one inputs key)."""
+def _update_shared(rows, window: Window, inputs_key: str, now: datetime) -> set[int]:
+    """One set-based UPDATE for all students who share the course's window (and so one inputs key).
+    Returns the students whose rows it wrote."""
     closed = window.closes_at < now
     submitted = Q(last_submitted_at__isnull=False)
     late_outcome = Outcome.SUBMITTED_IN_GRACE  # only grace-policy courses share one window
@@ -129,7 +127,8 @@ def _update_shared(rows, window: Window, inputs_key: str, now: datetime) -> int:
         whens.append(When(closed_at__isnull=False, then=Value(Outcome.MISSING)))
     else:
         extra["closed_at"] = None  # a due date moved later reopens the window
-    return rows.update(
+    return _update_returning_students(
+        rows,
         due_at=window.due_at,
         grace_ends_at=window.grace_ends_at,
         closes_at=window.closes_at,
@@ -142,6 +141,22 @@ def _update_shared(rows, window: Window, inputs_key: str, now: datetime) -> int:
         outcome=Case(*whens, default=Value(Outcome.PENDING)),
         **extra,
     )
+
+
+def _update_returning_students(rows, **values) -> set[int]:
+    """`rows.update(**values)` that also returns the student ids of the rows it wrote (UPDATE ... RETURNING;
+    QuerySet.update() returns only a count). The statement is Django's own UPDATE, compiled the same way."""
+    query = rows.query.chain(sql.UpdateQuery)
+    query.add_update_values(values)
+    try:
+        statement, params = query.get_compiler(rows.db).as_sql()
+    except EmptyResultSet:  # e.g. student_id__in=[]: nothing to write
+        return set()
+    connection = connections[rows.db]
+    column = connection.ops.quote_name(EffectiveDeadline._meta.get_field("student").column)
+    with transaction.mark_for_rollback_on_error(using=rows.db), connection.cursor() as cursor:
+        cursor.execute(f"{statement} RETURNING {column}", params)
+        return {student_id for (student_id,) in cursor.fetchall()}
 
 
 def _upsert_individual(assignment, course, policy, student_ids, extensions, now) -> int:

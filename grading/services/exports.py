@@ -1,10 +1,13 @@
 """Grade exports (instructors only): a Celery job writes the CSV chunk by chunk — constant memory
 whatever the class size — reporting progress, then stores the file for download."""
 
+import csv
+import gc
 import io
 import logging
 import tempfile
 import time
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from itertools import islice
 
@@ -14,22 +17,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses import access
-from courses.models import Enrolment
+from courses.models import Enrolment, UserNames
 from courses.services.audit import audit_record
 from courses.services.jobs import Claim, JobLost, job_claim, jobs_stale
 from grading.models import GradeExport
 from grading.selectors import readiness_by_student
-from grading.totals import CourseScheme, StudentTotal, totals_for_students, two_places
-from portal import csvsafe
+from grading.totals import CourseScheme, figures_stream, score_points, totals_for_students, two_places
+from portal.csvsafe import safe_cell
 from portal.errors import PortalError
 from portal.tasking import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
+CELL_CACHE = 4096
 
 
 def money(value) -> str:
-    return "" if value is None else f"{two_places(value):.2f}"
+    # two_places() leaves two decimal places, which str() writes as f"{:.2f}" would (sign of zero included)
+    return "" if value is None else str(two_places(value))
 
 
 @transaction.atomic
@@ -87,6 +92,21 @@ def grade_export_run(*, export_id: int) -> str:
     return GradeExport.Status.DONE
 
 
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector paused while the Canvas rows are written: a large class allocates millions
+    of short-lived tuples, lists and dicts, freed by reference counting (the streamed rows are plain values
+    and hold no cycles), and the collector scanning the worker's heap for them was about a tenth of a
+    50,000-student export. Not for the breakdown: its model instances (prefetched grades) do hold cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def grade_exports_reclaim(*, now: datetime | None = None) -> list[int]:
     """Re-enqueue the exports whose worker stopped beating (a killed worker); their runs take them over."""
     from grading.tasks import run_grade_export
@@ -101,21 +121,28 @@ def grade_exports_reclaim(*, now: datetime | None = None) -> list[int]:
 def _write(export: GradeExport, claim: Claim) -> None:
     course = export.course
     scheme = CourseScheme.load(course)
-    students = _students(course)
-    rows_total = students.count()
+    rows_total = _students(course).count()
     claim.beat(rows_total=rows_total)
     size = getattr(settings, "PORTAL_EXPORT_CHUNK_ROWS", CHUNK)
     pause = getattr(settings, "PORTAL_EXPORT_CHUNK_DELAY_SECONDS", 0)
-    writer_for = _canvas_rows if export.format == GradeExport.Format.CANVAS else _breakdown_rows
-    with tempfile.TemporaryFile() as raw:
+    canvas = export.format == GradeExport.Format.CANVAS
+    writer_for = _canvas_rows if canvas else _breakdown_rows
+    with tempfile.TemporaryFile() as raw, _collector_paused() if canvas else nullcontext():
         text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        writer = csvsafe.writer(text)  # guards formula cells (names, sections, titles)
-        header, per_chunk = writer_for(scheme)
+        # Every cell that may hold text goes through csvsafe.safe_cell (formula guard) in the row builders;
+        # the numbers come from money(), which a spreadsheet reads as numbers.
+        buffer = io.StringIO(newline="")  # a chunk's text, written to the file at once
+        writer = csv.writer(buffer)
+        header, chunks = writer_for(scheme, size)
         writer.writerows(header)
+        text.write(buffer.getvalue())
         done = 0
-        for chunk in _chunks(students.iterator(chunk_size=size), size):
-            writer.writerows(per_chunk(chunk))
-            done += len(chunk)
+        for rows in chunks:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(rows)
+            text.write(buffer.getvalue())
+            done += len(rows)
             claim.beat(rows_done=done, progress=done * 100 // max(rows_total, 1))  # JobLost if taken over
             if pause:
                 time.sleep(pause)  # tests only: a job slow enough to kill its worker half-way
@@ -130,7 +157,11 @@ def _write(export: GradeExport, claim: Claim) -> None:
         raise JobLost(f"grade export {export.pk} was taken over")
 
 
-def _canvas_rows(scheme: CourseScheme):
+def _safe_rows(rows):
+    return [[safe_cell(cell) for cell in row] for row in rows]
+
+
+def _canvas_rows(scheme: CourseScheme, size: int):
     """Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, one column per
     assignment as "Title (id)", the total; then the "    Points Possible" row.
 
@@ -139,7 +170,10 @@ def _canvas_rows(scheme: CourseScheme):
     unknown, by `SIS User ID`, then by `SIS Login ID`, then by name. So `ID` carries the Canvas user id
     only when the roster import brought it (User.canvas_user_id) and is blank otherwise; the SIS User ID
     (the registrar's id) and the SIS Login ID (the portal's username, the university login) are always
-    written."""
+    written.
+
+    The students stream from one server-side cursor as plain values (grading.totals.figures_stream), no
+    model instance per student: a 50,000-student class costs one chunk's memory."""
     assignments = scheme.assignments
     header = [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -147,22 +181,43 @@ def _canvas_rows(scheme: CourseScheme):
         + ["Final Score"],
         ["    Points Possible", "", "", "", ""] + [money(a.points) for a in assignments] + ["(read only)"],
     ]
+    points = [a.points for a in assignments]
+    columns = ["u.first_name", "u.last_name", "u.username", "u.canvas_user_id", "u.sis_id", "s.code"]
 
-    def rows(chunk):
-        totals = {t.student_id: t for t in totals_for_students(scheme, chunk)}
-        for e in chunk:
-            t: StudentTotal = totals[e.user_id]
-            yield [
-                e.user.sortable_name,
-                e.user.canvas_user_id,  # blank when unknown: Canvas then matches by the SIS ids
-                e.user.sis_id,
-                e.user.username,
-                e.section.code,
-                *[money(r.score_points) for r in t.results],
-                money(t.total),
-            ]
+    # Per assignment, percent → its column's text: a class's percentages repeat (scores take few values),
+    # so most cells are a lookup. Zero is left out (0 and -0 are equal keys but print differently).
+    cells: list[dict] = [{} for _ in assignments]
 
-    return header, rows
+    def cell(column: dict, percent, points) -> str:
+        if not percent:
+            return money(score_points(percent, points))
+        text = column.get(percent)
+        if text is None:
+            if len(column) >= CELL_CACHE:
+                column.clear()  # bounded whatever the scores
+            text = column[percent] = money(score_points(percent, points))
+        return text
+
+    def chunks():
+        for chunk in figures_stream(scheme, columns=columns, chunk_size=size):
+            rows = []
+            for (first, last, username, canvas_user_id, sis_id, section), figures in chunk:
+                rows.append(
+                    [
+                        safe_cell(
+                            UserNames(username=username, first_name=first, last_name=last).sortable_name
+                        ),
+                        safe_cell(canvas_user_id),  # blank when unknown: Canvas then matches by the SIS ids
+                        safe_cell(sis_id),
+                        safe_cell(username),
+                        safe_cell(section),
+                        *map(cell, cells, [r[4] for r in figures[0]], points),
+                        money(figures[3]),
+                    ]
+                )
+            yield rows
+
+    return _safe_rows(header), chunks()
 
 
 def _categories(scheme: CourseScheme) -> list[tuple[str, str, object]]:
@@ -174,7 +229,7 @@ def _categories(scheme: CourseScheme) -> list[tuple[str, str, object]]:
     return [(category, label, weight) for category, (label, weight) in seen.items()]
 
 
-def _breakdown_rows(scheme: CourseScheme):
+def _breakdown_rows(scheme: CourseScheme, size: int):
     """Every student, every assignment's raw score, late outcome and final score, category totals,
     bonus, total and the readiness flag."""
     categories = _categories(scheme)
@@ -207,4 +262,5 @@ def _breakdown_rows(scheme: CourseScheme):
             ]
             yield row
 
-    return [head], rows
+    students = _students(scheme.course).iterator(chunk_size=size)
+    return [head], (_safe_rows(rows(chunk)) for chunk in _chunks(students, size))

@@ -95,6 +95,100 @@ def test_my_deadlines_runs_a_fixed_number_of_queries(db, client, django_assert_m
     assert counts[2] <= 12
 
 
+def _row_renders(response) -> int:
+    return sum(1 for t in response.templates if t.name == "courses/_deadline_row.html")
+
+
+def test_rows_come_from_the_row_cache_until_something_they_show_changes(world, api, client):
+    """My deadlines renders a row again only when what it shows changes (portal.fragments): a second view
+    renders nothing, a minute later only rows whose countdown moved, and a submission, a zone choice or an
+    extension redraws the row with the new facts."""
+    hw1 = world.course.assignments.get(code="HW1")
+    client.force_login(world.ug1)
+    url = reverse("my-deadlines")
+    with at(HW1_DUE - MINUTE * 30):
+        first = client.get(url)
+        again = client.get(url)
+    rows = len(deadline_row_codes(first.content.decode()))
+    assert rows >= 2
+    assert _row_renders(first) == rows
+    assert _row_renders(again) == 0
+    assert again.content.decode().count('class="deadline"') == rows
+    assert "due in 30 min" in row_html(again.content.decode(), "HW1")
+
+    with at(HW1_DUE - MINUTE * 29):
+        later = client.get(url)
+    assert "due in 29 min" in row_html(later.content.decode(), "HW1")
+    assert 1 <= _row_renders(later) < rows  # the closed PS0 row did not change
+
+    with at(HW1_DUE - MINUTE * 29):
+        submit(api, world.ug1, hw1)
+        submitted = client.get(url)
+    assert 'data-status="submitted"' in row_html(submitted.content.decode(), "HW1")
+    assert "Receipt" in row_html(submitted.content.decode(), "HW1")
+
+    api.as_user(world.ug1).patch(
+        reverse("api-me"),
+        {"time_zone_display": "browser", "browser_time_zone": "Asia/Kolkata"},
+        format="json",
+    )
+    with at(HW1_DUE - MINUTE * 29):
+        in_kolkata = client.get(url)
+    assert "IST" in row_html(in_kolkata.content.decode(), "HW1")
+
+
+def test_students_share_rows_with_nothing_of_their_own_and_never_a_receipt(world, api, client):
+    """Rows with nothing submitted show the same to every student with the same window and zone choice,
+    so they are rendered once for all; a row with work in it is the student's own."""
+    from django.test import Client
+
+    hw1 = world.course.assignments.get(code="HW1")
+    with at(HW1_DUE - MINUTE * 10):
+        submit(api, world.ug1, hw1)
+    first, second = Client(), Client()
+    first.force_login(world.ug1)
+    second.force_login(world.ug2)
+    with at(HW1_DUE - MINUTE * 5):
+        mine = first.get(reverse("my-deadlines"))
+        theirs = second.get(reverse("my-deadlines"))
+    their_hw1 = row_html(theirs.content.decode(), "HW1")
+    assert "Receipt" in row_html(mine.content.decode(), "HW1")
+    assert "Receipt" not in their_hw1 and 'data-status="open"' in their_hw1
+    assert _row_renders(theirs) == 1  # only HW1 (open, nothing submitted, for ug2); PS0 came from ug1's view
+
+
+def test_a_cached_row_carries_this_browsers_csrf_token(world, api, client):
+    """Rows are cached without the CSRF token: each browser's page has a token its own cookie accepts, so
+    a form rendered for one session and served from the cache to another still submits."""
+    from django.test import Client
+
+    hw1 = world.course.assignments.get(code="HW1")
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    for c in (first, second):
+        c.force_login(world.ug1)
+    with at(HW1_DUE - MINUTE):
+        first.get(reverse("my-deadlines"))
+        page = second.get(reverse("my-deadlines"))
+    assert _row_renders(page) == 0  # every row came from the cache
+    tokens = set(
+        re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', row_html(page.content.decode(), "HW1"))
+    )
+    assert len(tokens) == 1
+    with at(HW1_DUE - MINUTE):
+        from tests.courses.helpers import upload
+
+        response = second.post(
+            reverse("api-assignment-submissions", args=[hw1.id]),
+            {
+                "file": upload(),
+                "collaborators_none": "true",
+                "honor_statement_accepted": "true",
+                "csrfmiddlewaretoken": tokens.pop(),
+            },
+        )
+    assert response.status_code == 201, response.content
+
+
 # ---- staff overview ------------------------------------------------------------------------------------
 
 

@@ -176,7 +176,9 @@ def test_set_based_recompute_and_read_agree_with_the_rules(cohort, c):
 
 def _read(student, course, assignment, now):
     row = next(
-        r for r in deadlines_for_student(student, now=now, course_id=course.id) if r.assignment == assignment
+        r
+        for r in deadlines_for_student(student, now=now, course_id=course.id)
+        if r.assignment.id == assignment.id
     )
     return (
         row.due_at,

@@ -22,10 +22,10 @@ HOUR = timedelta(hours=1)
 State = RegradeRequest.State
 
 # Measured with 10 and with 300 (page) / 5,000 (API) open requests; the same on SQLite and PostgreSQL.
-API_LIST_QUERIES = 2  # count + one page of requests (with section codes as a subquery)
-# session, user, "is staff?", filter choices (assignments, questions, sections), count, one page of
-# requests, open counts per assignment, navigation roles (2).
-PAGE_QUERIES = 11
+API_LIST_QUERIES = 2  # the count with the page's ids (one query) + the page's rows (portal.paging)
+# session, user, "is staff?", filter choices (assignments with their questions, sections), the count with
+# the page's ids, the page's rows, open counts per assignment, navigation roles (1).
+PAGE_QUERIES = 9
 
 
 @pytest.fixture

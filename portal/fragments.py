@@ -1,0 +1,94 @@
+"""Rendered rows of a long list (My deadlines), cached under a key made of everything a row shows.
+
+A row's key is the SHA-256 of the portal's source (code_version: templates, tags and code, so a deploy
+never serves a row drawn by the code before it) and of the tuple of inputs the caller names: the row's
+own values, the person's zone choice, the countdown's words, the attempts listed. Any input that changes gives another key, so a cached row is never stale; a row whose
+inputs have not changed since the last view is not rendered again. A list viewed again with nothing
+changed is one cache read (the list's key is made of its rows' keys); otherwise its rows come from the
+cache in one round trip (get_many) and the misses are stored in one (set_many).
+
+The CSRF token is not part of a cached row: rows are rendered with a placeholder, which is replaced by
+this request's token on the way out. With the cache unreachable the rows are rendered as usual
+(portal.cache already falls back to local memory; this guards any other backend too).
+"""
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import caches
+from django.middleware.csrf import get_token
+from django.template.loader import get_template
+from django.utils.safestring import SafeString, mark_safe
+
+logger = logging.getLogger(__name__)
+
+CSRF_PLACEHOLDER = "csrf-token-placeholder-8c1f0e5b"  # never a real token (those are 64 letters and digits)
+TIMEOUT_SECONDS = 3600  # rows are cheap to render again; the cache holds what is viewed now
+ALIAS = "default"
+
+
+@cache
+def code_version() -> str:
+    """A digest of the portal's own source, Python and templates, read once a process: a deploy that
+    changes any of it (a template, a tag, a URL, a label) gives every row a new key."""
+    root = Path(settings.BASE_DIR)
+    digest = hashlib.sha256()
+    for folder in ("courses", "grading", "portal", "templates"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in (".py", ".html") and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def row_key(template_name: str, parts: tuple) -> str:
+    body = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return f"row:{template_name}:{code_version()}:{body}"
+
+
+def render_rows(
+    request,
+    template_name: str,
+    items: Iterable,
+    *,
+    key_of: Callable[[object], tuple],
+    contexts_for: Callable[[list], list[dict]],
+) -> list[SafeString]:
+    """Each item rendered with `template_name`, reusing the rendering stored under `key_of(item)` (a tuple
+    of plain values: everything the template reads of the item and its context, or values that determine
+    it). `contexts_for(items)` gives the template contexts of the items not found, in one call, so what
+    only a rendering needs is read only when something is rendered."""
+    items = list(items)
+    if not items:
+        return []
+    keys = [row_key(template_name, key_of(item)) for item in items]
+    # The whole list first (one key, one value): a page viewed again with nothing changed costs one get.
+    list_key = "rows:" + hashlib.sha256("".join(keys).encode()).hexdigest()
+    backend = caches[ALIAS]
+    try:
+        out = backend.get(list_key)
+        found = {} if out is not None else backend.get_many(keys)
+    except Exception as exc:  # an unreachable cache costs a rendering, never the page
+        logger.warning("row cache unreachable, rendering every row: %s", exc)
+        out, found = None, {}
+    if out is None:
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        made: dict[str, str] = {}
+        if missing:
+            template = get_template(template_name)
+            contexts = contexts_for([items[i] for i in missing])
+            for i, context in zip(missing, contexts, strict=True):
+                made[keys[i]] = template.render({**context, "csrf_token": CSRF_PLACEHOLDER})
+        out = [found.get(key) or made[key] for key in keys]
+        try:
+            backend.set_many({**made, list_key: out}, TIMEOUT_SECONDS)
+        except Exception as exc:
+            logger.warning("row cache unreachable, rows not stored: %s", exc)
+    if any(CSRF_PLACEHOLDER in html for html in out):
+        token = get_token(request)
+        out = [html.replace(CSRF_PLACEHOLDER, token) for html in out]
+    return [mark_safe(html) for html in out]  # rendered (and escaped) by the template engine

@@ -1,0 +1,65 @@
+"""A paginator for long, access-scoped lists: one query counts the rows and picks the page's keys
+(`COUNT(*) OVER ()`), a second reads only that page's rows with everything the list shows.
+
+Django's Paginator counts with one query and then reads the page with the whole list query, whose
+per-row subqueries and joins the database may work out for every row before it sorts and cuts the page.
+Here the expensive query only ever sees the page's keys. The pages it returns are the same: same rows,
+same order, same count, same errors for a page number out of range."""
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, Window
+
+
+class CountedPagePaginator(Paginator):
+    """For an ordered queryset, without orphans. `rows(keys)` reads the page's rows (in the list's order)
+    from their primary keys, e.g. with the annotations only the shown rows need; by default the
+    queryset itself, narrowed to the keys. Keep the queryset lean (its filters and order): every row of
+    the list passes through the counting query."""
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, rows=None):
+        if orphans:
+            raise ValueError("CountedPagePaginator does not merge orphans into the last page.")
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
+        self.rows = rows or (lambda keys: self.object_list.filter(pk__in=keys))
+
+    def page(self, number):
+        number = self._page_int(number)
+        keys = self._page_keys(number)
+        number = self.validate_number(number)  # raises EmptyPage past the end (counted by then)
+        if not keys:
+            return self._get_page([], number, self)
+        rows = list(self.rows(keys))
+        return self._get_page(rows, number, self)
+
+    def get_page(self, number):
+        # Django's get_page: a non-number is the first page, a number out of range the last page.
+        try:
+            return self.page(number)
+        except PageNotAnInteger:
+            return self.page(1)
+        except EmptyPage:
+            return self.page(self.num_pages)
+
+    def _page_int(self, number) -> int:
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+    def _page_keys(self, number: int) -> list:
+        """The page's primary keys in the list's order. The same query counts the list: `count` is known
+        once the page has rows (or is the first page); past the end Django's COUNT query counts."""
+        bottom = (number - 1) * self.per_page
+        keys = list(
+            self.object_list.prefetch_related(None)
+            .annotate(_rows_in_list=Window(Count("pk")))
+            .values_list("pk", "_rows_in_list")[bottom : bottom + self.per_page]
+        )
+        if keys or number == 1:
+            self.__dict__["count"] = keys[0][1] if keys else 0
+        return [pk for pk, _ in keys]
