@@ -426,6 +426,8 @@ def load_regrades(course, students: list[int], assignment, count: int, now: date
         [
             RegradeRequest(
                 grade=g,
+                assignment=assignment,
+                course=course,
                 question=question,
                 student_id=g.student_id,
                 justification="Part (b) follows the rubric's second approach; please look again.",

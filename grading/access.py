@@ -20,8 +20,11 @@ def grades_visible_to(user):
 
 
 def requests_visible_to(user):
+    """The requests of the students the staff member may see (the rule of staff_scope_q, on the
+    request's own student and course), and the user's own."""
     own = Q(student=user)
-    return RegradeRequest.objects.filter(staff_scope_q(user, grade_prefix="grade__") | own)
+    staff = course_access.staff_students_q(user, student="student_id", course="course_id")
+    return RegradeRequest.objects.filter(staff | own)
 
 
 def is_grade_staff(user, grade: Grade) -> bool:

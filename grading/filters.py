@@ -56,8 +56,8 @@ class GradeFilter(django_filters.FilterSet):
 
 
 class RegradeRequestFilter(django_filters.FilterSet):
-    course = IdFilter(field_name="grade__assignment__course_id", label="Course")
-    assignment = IdFilter(field_name="grade__assignment_id", label="Assignment")
+    course = IdFilter(field_name="course_id", label="Course")
+    assignment = IdFilter(field_name="assignment_id", label="Assignment")
     question = IdFilter(field_name="question_id", label="Question")
     section = IdFilter(method="filter_section", label="Section")
     state = django_filters.ChoiceFilter(

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from courses.models import Assignment, Section
+from courses.models import Assignment, Course, Section
 
 
 class Question(models.Model):
@@ -146,6 +146,10 @@ class RegradeRequest(models.Model):
     student = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="regrade_requests"
     )
+    # The grade's assignment and its course, copied when the request is made (neither ever changes for a
+    # grade): the queue's scope, filters, counts and order read the request's own row, with no join.
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
     justification = models.TextField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     appeal_of = models.OneToOneField(
@@ -178,7 +182,14 @@ class RegradeRequest(models.Model):
                 name="one_active_regrade_per_question",
             )
         ]
-        indexes = [models.Index(fields=["state", "created_at"])]
+        indexes = [
+            models.Index(fields=["state", "created_at"]),
+            # The queue: a course's open (or claimed) requests, counted and in order, from the index alone.
+            models.Index(
+                fields=["course", "state", "created_at", "id"], include=["student"], name="regrade_queue_idx"
+            ),
+            models.Index(fields=["assignment", "state"], name="regrade_assignment_state_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Regrade of {self.question} for {self.student_id} ({self.state})"

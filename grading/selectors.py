@@ -94,7 +94,7 @@ def grade_history(grade: Grade):
 def _section_code_subquery():
     return Subquery(
         Enrolment.objects.filter(
-            user_id=OuterRef("student_id"), section__course_id=OuterRef("grade__assignment__course_id")
+            user_id=OuterRef("student_id"), section__course_id=OuterRef("course_id")
         )
         .filter(status__in=Enrolment.ACTIVE)
         # Enrolment's default order (term, course, section, username) within one student and course is
@@ -117,9 +117,9 @@ def _with_request_details(requests):
         .annotate(
             section_code=_section_code_subquery(),
             # The work the request is about: the student's latest submission of the assignment, if any.
-            latest_submission_id=course_selectors.latest_submission(assignment="grade__assignment_id"),
+            latest_submission_id=course_selectors.latest_submission(assignment="assignment_id"),
             latest_submission_name=course_selectors.latest_submission(
-                assignment="grade__assignment_id", field="original_name"
+                assignment="assignment_id", field="original_name"
             ),
         )
         .order_by("created_at", "id")
@@ -146,9 +146,9 @@ def _username(field: str):
 def _row_subqueries() -> dict:
     return {
         "section_code": _section_code_subquery(),
-        "latest_submission_id": course_selectors.latest_submission(assignment="grade__assignment_id"),
+        "latest_submission_id": course_selectors.latest_submission(assignment="assignment_id"),
         "latest_submission_name": course_selectors.latest_submission(
-            assignment="grade__assignment_id", field="original_name"
+            assignment="assignment_id", field="original_name"
         ),
         "claimed_by_username": _username("claimed_by_id"),
         "resolved_by_username": _username("resolved_by_id"),
@@ -158,6 +158,7 @@ def _row_subqueries() -> dict:
 _ROW_FIELDS = (
     "id",
     "grade_id",
+    "assignment_id",
     "question_id",
     "justification",
     "state",
@@ -177,12 +178,11 @@ _ROW_FIELDS = (
 
 def _row_related() -> dict:
     return {
-        "assignment_id": F("grade__assignment_id"),
-        "assignment_code": F("grade__assignment__code"),
-        "assignment_title": F("grade__assignment__title"),
+        "assignment_code": F("assignment__code"),
+        "assignment_title": F("assignment__title"),
         "question_label": F("question__label"),
         "student_username": F("student__username"),
-        "course_time_zone": F("grade__assignment__course__time_zone"),
+        "course_time_zone": F("course__time_zone"),
     }
 
 
@@ -201,7 +201,7 @@ def regrade_rows(requests):
 def regrade_queue(user, *, courses):
     """The staff queue: regrade_list within `courses` (those the user staffs). Read a page's rows with
     regrade_queue_rows."""
-    return regrade_list(user).filter(grade__assignment__course__in=courses)
+    return regrade_list(user).filter(course__in=courses)
 
 
 def regrade_queue_rows(ids):
@@ -236,12 +236,12 @@ def open_counts_by_assignment(user) -> list[dict]:
     return list(
         access.requests_visible_to(user)
         .filter(state__in=RegradeRequest.ACTIVE)
-        .values("grade__assignment_id", "grade__assignment__code")
+        .values("assignment_id", "assignment__code")
         .annotate(
             open=Count("id", filter=Q(state=RegradeRequest.State.OPEN)),
             claimed=Count("id", filter=Q(state=RegradeRequest.State.CLAIMED)),
         )
-        .order_by("grade__assignment__code")
+        .order_by("assignment__code")
     )
 
 
@@ -450,11 +450,11 @@ def staff_attention(
         .filter(
             state__in=RegradeRequest.ACTIVE,
             created_at__lte=waiting_since,
-            grade__assignment__course_id__in=course_ids,
+            course_id__in=course_ids,
         )
-        .values("grade__assignment__course_id")
+        .values("course_id")
         .annotate(n=Count("id"))
-        .values_list("grade__assignment__course_id", "n")
+        .values_list("course_id", "n")
     )
     exports: dict[int, list] = {}
     if instructor_course_ids:

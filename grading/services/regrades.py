@@ -59,6 +59,8 @@ def regrade_request_create(
         with transaction.atomic():
             request = RegradeRequest.objects.create(
                 grade=grade,
+                assignment_id=grade.assignment_id,
+                course_id=course.id,
                 question=question,
                 student=acting_user,
                 justification=justification.strip(),
@@ -286,6 +288,8 @@ def regrade_request_appeal(
         with transaction.atomic():
             appeal = RegradeRequest.objects.create(
                 grade=original.grade,
+                assignment_id=original.assignment_id,
+                course_id=original.course_id,
                 question=original.question,
                 student=acting_user,
                 justification=justification.strip(),

@@ -565,6 +565,8 @@ def _grow(world, *, students: int, assignments: int):
         [
             RegradeRequest(
                 grade=g,
+                assignment=ps0,
+                course=world.course,
                 question=question,
                 student_id=g.student_id,
                 justification="x",

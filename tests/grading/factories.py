@@ -48,6 +48,8 @@ class RegradeRequestFactory(factory.django.DjangoModelFactory):
     grade = factory.SubFactory(GradeFactory)
     question = factory.SubFactory(QuestionFactory, assignment=factory.SelfAttribute("..grade.assignment"))
     student = factory.SelfAttribute("grade.student")
+    assignment = factory.SelfAttribute("grade.assignment")
+    course = factory.SelfAttribute("grade.assignment.course")
     justification = "Please look at this again."
     state = RegradeRequest.State.OPEN
     created_at = factory.LazyFunction(timezone.now)

@@ -210,6 +210,8 @@ def bulk_open_requests(world, n: int) -> None:
     rows = [
         RegradeRequest(
             grade=g,
+            assignment=hw1,
+            course=world.course,
             question=q,
             student_id=g.student_id,
             justification="Please look again.",
