@@ -4,8 +4,8 @@ A row's key is the SHA-256 of the portal's source (code_version: templates, tags
 never serves a row drawn by the code before it) and of the tuple of inputs the caller names: the row's
 own values, the person's zone choice, the countdown's words, the attempts listed. Any input that changes gives another key, so a cached row is never stale; a row whose
 inputs have not changed since the last view is not rendered again. A list viewed again with nothing
-changed is one cache read (the list's key is made of its rows' keys); otherwise its rows come from the
-cache in one round trip (get_many) and the misses are stored in one (set_many).
+changed is one cache read (the list's key is one digest of all its rows' inputs); otherwise its rows come
+from the cache in one round trip (get_many) and the misses are stored in one (set_many).
 
 The CSRF token is not part of a cached row: rows are rendered with a placeholder, which is replaced by
 this request's token on the way out. With the cache unreachable the rows are rendered as usual
@@ -45,9 +45,9 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def row_key(template_name: str, parts: tuple) -> str:
+def row_key(template_name: str, parts: tuple, *, kind: str = "row") -> str:
     body = hashlib.sha256(repr(parts).encode()).hexdigest()
-    return f"row:{template_name}:{code_version()}:{body}"
+    return f"{kind}:{template_name}:{code_version()}:{body}"
 
 
 def render_rows(
@@ -65,17 +65,23 @@ def render_rows(
     items = list(items)
     if not items:
         return []
-    keys = [row_key(template_name, key_of(item)) for item in items]
-    # The whole list first (one key, one value): a page viewed again with nothing changed costs one get.
-    list_key = "rows:" + hashlib.sha256("".join(keys).encode()).hexdigest()
+    parts = [key_of(item) for item in items]
+    # The whole list first (one key, one value, one digest of every row's inputs): a page viewed again with
+    # nothing changed costs one get; the rows' own keys are made only when the list is not found.
+    list_key = row_key(template_name, tuple(parts), kind="rows")
     backend = caches[ALIAS]
     try:
         out = backend.get(list_key)
-        found = {} if out is not None else backend.get_many(keys)
     except Exception as exc:  # an unreachable cache costs a rendering, never the page
         logger.warning("row cache unreachable, rendering every row: %s", exc)
-        out, found = None, {}
+        out = None
     if out is None:
+        keys = [row_key(template_name, part) for part in parts]
+        try:
+            found = backend.get_many(keys)
+        except Exception as exc:
+            logger.warning("row cache unreachable, rendering every row: %s", exc)
+            found = {}
         missing = [i for i, key in enumerate(keys) if key not in found]
         made: dict[str, str] = {}
         if missing:
