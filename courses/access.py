@@ -147,6 +147,28 @@ def access_assignment_as_staff(user, assignment_id: int) -> Assignment:
     return assignment
 
 
+def access_assignment_as_student(user, assignment_id: int, **annotations) -> Assignment:
+    """`access_assignment` for one of the course's students (an active enrolment, as `student_enrolment`
+    finds), in one query: not a member of the course, "not found"; a member who is not a student (its
+    staff), refused. `annotations` are read in the same query (the caller's per-student values)."""
+    if not user.is_authenticated:
+        raise ObjectNotFound("No such assignment among your courses.")
+    enrolled = Enrolment.objects.filter(
+        user=user, section__course_id=OuterRef("course_id"), status__in=Enrolment.ACTIVE
+    )
+    assignment = (
+        Assignment.objects.filter(pk=assignment_id, course__in=member_courses(user))
+        .select_related("course")
+        .annotate(user_is_student=Exists(enrolled), **annotations)
+        .first()
+    )
+    if assignment is None:
+        raise ObjectNotFound("No such assignment among your courses.")
+    if not assignment.user_is_student:
+        raise PermissionDenied("Only the course's students submit work.")
+    return assignment
+
+
 def student_enrolment(user, course_id: int) -> Enrolment | None:
     """The user's active (enrolled or waitlisted) enrolment in a course, if any."""
     return (

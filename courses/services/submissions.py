@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from courses import access
@@ -25,7 +26,7 @@ from courses.services.windows import (
     window_for,
 )
 from courses.timefmt import format_local
-from portal.errors import PermissionDenied, PortalError
+from portal.errors import PortalError
 from portal.mail import mail_queue
 from portal.tasking import enqueue_on_commit
 from portal.uploads import too_large
@@ -107,6 +108,15 @@ def file_receipt(file) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def _keep_collaborators(submission: Submission, users: list[User]) -> None:
+    """Keep the collaborators just stored on the submission as if prefetched: whoever lists them next (the
+    API's answer) reads them without a query."""
+    collaborators = submission.collaborators.all()
+    collaborators._result_cache = list(users)
+    collaborators._prefetch_done = True
+    submission._prefetched_objects_cache = {"collaborators": collaborators}
+
+
 @transaction.atomic
 def submission_create(
     *,
@@ -122,10 +132,16 @@ def submission_create(
     the commit. `collaborators` (usernames; an empty list: nobody) and `worked_alone` declare who the
     student worked with."""
     now = now or timezone.now()
-    assignment = access.access_assignment(acting_user, assignment_id)
+    # One query: the assignment and its course, that the user is one of its students, and their extension.
+    assignment = access.access_assignment_as_student(
+        acting_user,
+        assignment_id,
+        extension_due_at=Subquery(
+            Extension.objects.filter(student=acting_user, assignment=OuterRef("pk")).values("due_at")[:1]
+        ),
+    )
+    extension_due_at = assignment.extension_due_at
     course: Course = assignment.course
-    if access.student_enrolment(acting_user, course.id) is None:
-        raise PermissionDenied("Only the course's students submit work.")
     if not assignment.accepts_submissions or assignment.due_at is None:
         raise PortalError(f"{assignment.code} takes no submissions through the portal.", code="not_accepted")
     if assignment.release_at and now < assignment.release_at:
@@ -156,16 +172,18 @@ def submission_create(
         .filter(student=acting_user, assignment=assignment)
         .first()
     )
-    extension = Extension.objects.filter(student=acting_user, assignment=assignment).first()
-    used_elsewhere = late_days_used_elsewhere(assignment=assignment, student_ids=[acting_user.id]).get(
-        acting_user.id, 0
-    )
+    late_days_available = 0
+    if policy.kind == Course.LatePolicy.LATE_DAYS and course.late_day_bank:  # no bank, nothing to sum
+        used_elsewhere = late_days_used_elsewhere(assignment=assignment, student_ids=[acting_user.id]).get(
+            acting_user.id, 0
+        )
+        late_days_available = late_days_left(course.late_day_bank, used_elsewhere)
     window = window_for(
         policy=policy,
         due_at=assignment.due_at,
         grace_allowed=assignment.grace_allowed,
-        extension_due_at=extension.due_at if extension else None,
-        late_days_available=late_days_left(course.late_day_bank, used_elsewhere),
+        extension_due_at=extension_due_at,
+        late_days_available=late_days_available,
     )
     if now > window.closes_at:
         raise PortalError(
@@ -190,30 +208,34 @@ def submission_create(
         size=size,
         sha256=sha256,
     )
-    submission.collaborators.set(users)
+    if users:  # a new submission: nothing to replace, and nothing to add for "I worked alone"
+        submission.collaborators.add(*users)
+    _keep_collaborators(submission, users)
 
     late_days = days_late if policy.kind == Course.LatePolicy.LATE_DAYS else 0
-    EffectiveDeadline.objects.update_or_create(
-        student=acting_user,
-        assignment=assignment,
-        defaults={
-            "due_at": window.due_at,
-            "grace_ends_at": window.grace_ends_at,
-            "closes_at": window.closes_at,
-            "extension_due_at": window.extension_due_at,
-            "last_submitted_at": now,
-            "late_days_used": late_days,
-            "penalty_percent": penalty_for(policy=policy, days_late=days_late),
-            "outcome": outcome_for(window=window, submitted_at=now, closed=False, policy_kind=policy.kind),
-            "computed_at": now,
-            "inputs_key": deadline_inputs_key(
-                policy=policy,
-                due_at=assignment.due_at,
-                grace_allowed=assignment.grace_allowed,
-                extension_due_at=extension.due_at if extension else None,
-            ),
-        },
-    )
+    deadline = {
+        "due_at": window.due_at,
+        "grace_ends_at": window.grace_ends_at,
+        "closes_at": window.closes_at,
+        "extension_due_at": window.extension_due_at,
+        "last_submitted_at": now,
+        "late_days_used": late_days,
+        "penalty_percent": penalty_for(policy=policy, days_late=days_late),
+        "outcome": outcome_for(window=window, submitted_at=now, closed=False, policy_kind=policy.kind),
+        "computed_at": now,
+        "inputs_key": deadline_inputs_key(
+            policy=policy,
+            due_at=assignment.due_at,
+            grace_allowed=assignment.grace_allowed,
+            extension_due_at=extension_due_at,
+        ),
+    }
+    if row is not None:  # the locked row: one UPDATE
+        EffectiveDeadline.objects.filter(pk=row.pk).update(**deadline)
+    else:
+        EffectiveDeadline.objects.update_or_create(
+            student=acting_user, assignment=assignment, defaults=deadline
+        )
     audit_record(
         actor=acting_user,
         course=course,
