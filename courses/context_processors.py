@@ -43,19 +43,29 @@ def _nav(request) -> dict:
     user = request.user
     nav = {"roles": set(), "staff_menus": []}
     if user.is_authenticated:
-        courses: dict[int, tuple[str, bool]] = {}
         with connection.cursor() as cursor:
             cursor.execute(_NAV_QUERY, [user.pk, user.pk, *_ACTIVE])
-            rows = cursor.fetchall()
-        for role, course_id, code in sorted(rows, key=lambda r: (r[2], r[1] or 0)):
-            nav["roles"].add(role)
-            if role == STUDENT:
-                continue
-            teaches = courses.get(course_id, (code, False))[1] or role == StaffRole.Role.INSTRUCTOR
-            courses[course_id] = (code, teaches)
-        nav["staff_menus"] = _staff_menus(courses)
+            nav = _nav_of(cursor.fetchall())
     request._portal_nav = nav
     return nav
+
+
+def _nav_of(rows) -> dict:
+    courses: dict[int, tuple[str, bool]] = {}
+    roles = set()
+    for role, course_id, code in sorted(rows, key=lambda r: (r[2], r[1] or 0)):
+        roles.add(role)
+        if role == STUDENT:
+            continue
+        teaches = courses.get(course_id, (code, False))[1] or role == StaffRole.Role.INSTRUCTOR
+        courses[course_id] = (code, teaches)
+    return {"roles": roles, "staff_menus": _staff_menus(courses)}
+
+
+def nav_read(request, rows) -> None:
+    """The navigation from rows a view read in a query of its own (the rows of _NAV_QUERY: (role, course_id,
+    course code) per staff role and one ("student", None, "") for an active enrolment), saving its query."""
+    request._portal_nav = _nav_of(rows)
 
 
 def portal(request):

@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from icalendar import Calendar, Event
 
 from courses import access, selectors
+from courses.context_processors import nav_read
 from courses.models import Course
 from courses.readiness import flagged_for_student, readiness_by_student
 from courses.selectors.attention import EXTENSIONS_RECENT_DAYS, REGRADE_WAITING_HOURS, staff_attention
@@ -68,7 +69,9 @@ def my_deadlines(request):
     (portal.fragments), keyed by everything a row shows."""
     now = timezone.now()
     user = request.user
-    rows = selectors.deadlines_for_student(user, now=now)
+    nav_rows: list = []
+    rows = selectors.deadlines_for_student(user, now=now, nav_rows=nav_rows)
+    nav_read(request, nav_rows)  # read with the student's courses: the navigation's own query is saved
     to_do, done = deadlines_due_next(rows)
     many_courses = len({row.course.id for row in rows}) > 1
     reader = (user.time_zone_display, user.browser_time_zone, many_courses)

@@ -19,6 +19,7 @@ from courses.models import (
     Enrolment,
     Extension,
     Section,
+    StaffRole,
 )
 from courses.services.windows import (
     Policy,
@@ -102,14 +103,28 @@ class _Stored:
     inputs_key: str | None
 
 
-def _student_courses(user, course_id: int | None) -> dict[int, Course]:
+def _student_courses(user, course_id: int | None, nav_rows: list | None = None) -> dict[int, Course]:
     active = [str(s) for s in Enrolment.ACTIVE]
     query = (  # plain SQL (PostgreSQL and SQLite): the ORM's query building costs more than the query here
-        f"SELECT * FROM {Course._meta.db_table} WHERE id IN (SELECT s.course_id FROM "
+        f"SELECT *, NULL AS nav_role FROM {Course._meta.db_table} WHERE id IN (SELECT s.course_id FROM "
         f"{Section._meta.db_table} s JOIN {Enrolment._meta.db_table} e ON e.section_id = s.id "
         f"WHERE e.user_id = %s AND e.status IN ({', '.join(['%s'] * len(active))}))"
     )
-    courses = {c.id: c for c in Course.objects.raw(query, [user.pk, *active])}
+    params = [user.pk, *active]
+    if nav_rows is not None:  # the user's staff roles too, in the same round trip
+        query += (
+            f" UNION ALL SELECT c.*, r.role FROM {StaffRole._meta.db_table} r "
+            f"JOIN {Course._meta.db_table} c ON c.id = r.course_id WHERE r.user_id = %s"
+        )
+        params.append(user.pk)
+    courses = {}
+    for course in Course.objects.raw(query, params):
+        if course.nav_role is None:
+            courses[course.id] = course
+        else:
+            nav_rows.append((course.nav_role, course.id, course.code))
+    if nav_rows is not None and courses:
+        nav_rows.append(("student", None, ""))
     if course_id is not None:
         courses = {k: v for k, v in courses.items() if k == course_id}
     return courses
@@ -147,7 +162,7 @@ def _as_instant(value):
 
 
 def deadlines_for_student(
-    user, *, now: datetime | None = None, course_id: int | None = None
+    user, *, now: datetime | None = None, course_id: int | None = None, nav_rows: list | None = None
 ) -> list[DeadlineRow]:
     """One row per assignment with a due time in each of the student's courses, in the order of the
     student's effective due times (extensions included), from the stored effective deadlines. The
@@ -155,10 +170,11 @@ def deadlines_for_student(
     changed since (its `inputs_key` differs: the recompute task has not run yet), is computed from the rules
     on the spot, so the student always sees the window of today's due time, policy and extension.
 
-    Two queries, whatever the number of assignments or students.
+    Two queries, whatever the number of assignments or students. Given a list as `nav_rows`, the first
+    also reads what the page's navigation needs and appends it there (courses.context_processors.nav_read).
     """
     now = now or timezone.now()
-    course_ids = _student_courses(user, course_id)
+    course_ids = _student_courses(user, course_id, nav_rows)
     found = _assignments_with_stored_rows(user, course_ids) if course_ids else []
     late_days_spent: dict[int, int] = defaultdict(int)
     for assignment, row, _ in found:

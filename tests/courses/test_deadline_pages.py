@@ -95,6 +95,34 @@ def test_my_deadlines_runs_a_fixed_number_of_queries(db, client, django_assert_m
     assert counts[2] <= 12
 
 
+def _nav(response) -> str:
+    """The main navigation, without what differs from page to page (the current page, the CSRF token)."""
+    nav = re.search(r'<nav aria-label="Main".*?</nav>', response.content.decode(), re.S).group(0)
+    return re.sub(r' aria-current="page"|value="[^"]*"', "", nav)
+
+
+def test_my_deadlines_shows_the_navigation_of_every_other_page(world, client):
+    """My deadlines reads the navigation's roles with the student's courses (one query fewer): the same
+    links and menus as any other page, for a student, a TA, a TA enrolled in another course, and a user
+    with no role."""
+    StaffRoleFactory(user=world.ug2, course=world.other_course, role=StaffRole.Role.TA)
+    EnrolmentFactory(user=world.other_ta, section=world.ug_section)
+    nobody = UserFactory(username="nobody")
+    people = [world.ug1, world.ug2, world.ta, world.instructor, world.other_ta, nobody]
+    navs = {}
+    for person in people:
+        client.force_login(person)
+        with at(HW1_DUE - MINUTE):
+            mine, account = client.get(reverse("my-deadlines")), client.get(reverse("account"))
+        assert _nav(mine) == _nav(account), person.username
+        navs[person.username] = _nav(mine)
+    assert "My deadlines" in navs["ug2"] and 'data-nav-menu="Roster"' not in navs["ug2"]
+    assert "Roster" in navs["ug2"] and reverse("roster", args=[world.other_course.id]) in navs["ug2"]
+    assert "My deadlines" in navs["other_ta"] and "Regrade queue" in navs["other_ta"]
+    assert "My deadlines" not in navs["ta1"] and "Roster" in navs["ta1"]
+    assert "My deadlines" not in navs["nobody"] and "Join a course" in navs["nobody"]
+
+
 def _row_renders(response) -> int:
     return sum(1 for t in response.templates if t.name == "courses/_deadline_row.html")
 
