@@ -61,6 +61,10 @@ def course_info(request, course_id: int):
     return render(request, "courses/course_info.html", {**info, "enrolment": enrolment})
 
 
+def _instant(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
 @login_required
 def my_deadlines(request):
     """What is due next (open and in-grace work, by the student's effective due time), then what is
@@ -82,13 +86,15 @@ def my_deadlines(request):
         # attempts: they are fixed once made, and each new one moves the stored row's last submission time
         # (written in the same transaction), so the student and that time stand for them, and they are
         # read only when a row is rendered.
+        # Times as POSIX timestamps (exact to the microsecond, and far cheaper to digest than datetimes).
         a, c = row.assignment, row.course
         countdown = deadline_countdown(row, now=now)
         return (
             (user.pk if row.submitted_at else None, *reader),
-            (a.id, a.code, a.title, a.due_at, a.collaboration_allowed, a.counts_toward_grade, a.is_bonus),
-            (c.id, c.code, c.time_zone, c.honor_statement),
-            (row.due_at, row.grace_ends_at, row.closes_at, row.extension_due_at, row.submitted_at),
+            (a.id, a.code, a.title, _instant(a.due_at), a.collaboration_allowed, a.counts_toward_grade),
+            (a.is_bonus, c.id, c.code, c.time_zone, c.honor_statement),
+            (_instant(row.due_at), _instant(row.grace_ends_at), _instant(row.closes_at)),
+            (_instant(row.extension_due_at), _instant(row.submitted_at)),
             (row.status, row.accepting, countdown.kind, countdown.label, countdown.resubmit),
         )
 

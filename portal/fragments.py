@@ -14,6 +14,7 @@ this request's token on the way out. With the cache unreachable the rows are ren
 
 import hashlib
 import logging
+import pickle
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
@@ -46,7 +47,9 @@ def code_version() -> str:
 
 
 def row_key(template_name: str, parts: tuple, *, kind: str = "row") -> str:
-    body = hashlib.sha256(repr(parts).encode()).hexdigest()
+    # Pickled, not repr'd: several times faster on a hundred rows. Equal pickles are equal values, so a key
+    # never names another row's inputs (at worst equal values pickle apart, and a row is rendered again).
+    body = hashlib.sha256(pickle.dumps(parts, protocol=5)).hexdigest()
     return f"{kind}:{template_name}:{code_version()}:{body}"
 
 
@@ -59,9 +62,9 @@ def render_rows(
     contexts_for: Callable[[list], list[dict]],
 ) -> list[SafeString]:
     """Each item rendered with `template_name`, reusing the rendering stored under `key_of(item)` (a tuple
-    of plain values: everything the template reads of the item and its context, or values that determine
-    it). `contexts_for(items)` gives the template contexts of the items not found, in one call, so what
-    only a rendering needs is read only when something is rendered."""
+    of plain values, strings, numbers, booleans and None: everything the template reads of the item and its
+    context, or values that determine it). `contexts_for(items)` gives the template contexts of the items
+    not found, in one call, so what only a rendering needs is read only when something is rendered."""
     items = list(items)
     if not items:
         return []
