@@ -147,9 +147,10 @@ class RegradeRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="regrade_requests"
     )
     # The grade's assignment and its course, copied when the request is made (neither ever changes for a
-    # grade): the queue's scope, filters, counts and order read the request's own row, with no join.
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="+")
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    # grade): the queue's scope, filters, counts and order read the request's own row, with no join. Their
+    # indexes are the two below that start with them.
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="+", db_index=False)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+", db_index=False)
     justification = models.TextField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     appeal_of = models.OneToOneField(
@@ -184,6 +185,8 @@ class RegradeRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "created_at"]),
+            # The list's order: a page's keys are read in order, stopping at the page's end (portal.paging).
+            models.Index(fields=["created_at", "id"], name="regrade_order_idx"),
             # The queue: a course's open (or claimed) requests, counted and in order, from the index alone.
             models.Index(
                 fields=["course", "state", "created_at", "id"], include=["student"], name="regrade_queue_idx"

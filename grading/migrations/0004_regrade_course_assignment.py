@@ -30,13 +30,18 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="+",
                 to="courses.assignment",
+                db_index=False,
             ),
         ),
         migrations.AddField(
             model_name="regraderequest",
             name="course",
             field=models.ForeignKey(
-                null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="courses.course"
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="courses.course",
+                db_index=False,
             ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
@@ -44,14 +49,20 @@ class Migration(migrations.Migration):
             model_name="regraderequest",
             name="assignment",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="courses.assignment"
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="courses.assignment",
+                db_index=False,
             ),
         ),
         migrations.AlterField(
             model_name="regraderequest",
             name="course",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="courses.course"
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="courses.course",
+                db_index=False,
             ),
         ),
         migrations.AddIndex(
@@ -59,6 +70,10 @@ class Migration(migrations.Migration):
             index=models.Index(
                 fields=["course", "state", "created_at", "id"], include=("student",), name="regrade_queue_idx"
             ),
+        ),
+        migrations.AddIndex(
+            model_name="regraderequest",
+            index=models.Index(fields=["created_at", "id"], name="regrade_order_idx"),
         ),
         migrations.AddIndex(
             model_name="regraderequest",
