@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from courses import access as course_access
 from courses import selectors as course_selectors
-from courses.models import Enrolment, Section, User
+from courses.models import Assignment, Enrolment, Section, User
 from courses.services.windows import class_window
 from courses.timefmt import format_local
 from grading import access
@@ -231,17 +231,29 @@ def regrade_queue_rows(ids):
     )
 
 
+class _OnePerGroup(Subquery):
+    """A subquery on a grouped column: worked out once per group. Django would also group by it, and
+    PostgreSQL would then work it out for every row before grouping."""
+
+    def get_group_by_cols(self):
+        return []
+
+
 def open_counts_by_assignment(user) -> list[dict]:
-    """Open and claimed requests per assignment, for the queue's summary."""
+    """Open and claimed requests per assignment (`assignment_id`, `assignment_code`, `open`, `claimed`),
+    for the queue's summary. Grouped by the request's own assignment; the code is looked up once per
+    assignment, not joined to every request."""
+    code = Assignment.objects.filter(pk=OuterRef("assignment_id")).order_by().values("code")
     return list(
         access.requests_visible_to(user)
         .filter(state__in=RegradeRequest.ACTIVE)
-        .values("assignment_id", "assignment__code")
+        .values("assignment_id")
         .annotate(
             open=Count("id", filter=Q(state=RegradeRequest.State.OPEN)),
             claimed=Count("id", filter=Q(state=RegradeRequest.State.CLAIMED)),
+            assignment_code=_OnePerGroup(code),
         )
-        .order_by("assignment__code")
+        .order_by("assignment_code")
     )
 
 

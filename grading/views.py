@@ -19,6 +19,7 @@ from grading.filters import QuickSelect, RegradeRequestFilter
 from grading.models import QuestionRequirement, RegradeRequest
 from grading.services.regrades import appeal_deadline, regrade_appeal_refusal
 from grading.totals import category_progress
+from portal.fragments import render_rows
 from portal.pages import or_404
 from portal.paging import CountedPagePaginator
 
@@ -105,16 +106,17 @@ def assignment_outline(request, assignment_id: int):
 
 @login_required
 def regrade_queue(request):
-    staff_courses = course_access.staff_courses(request.user)
-    courses = list(staff_courses.order_by("code"))  # the course filter's choices
+    courses = list(course_access.staff_courses(request.user).order_by("code"))  # the course filter's choices
     if not courses:
         raise Http404("The regrade queue is for course staff.")
-    base = selectors.regrade_queue(request.user, courses=staff_courses)
+    # The courses' ids as a list, not the subquery again: a simpler query for the database to plan.
+    course_ids = [c.id for c in courses]
+    base = selectors.regrade_queue(request.user, courses=course_ids)
     params = request.GET.copy()
     if "state" not in params:
         params["state"] = "active"
     filterset = RegradeRequestFilter(params, queryset=base)
-    _limit_choices(filterset, request.user, staff_courses, courses)
+    _limit_choices(filterset, request.user, course_ids, courses)
     page = CountedPagePaginator(filterset.qs, 50, rows=selectors.regrade_queue_rows).get_page(
         request.GET.get("page")
     )
@@ -124,7 +126,7 @@ def regrade_queue(request):
         {
             "filter": filterset,
             "page": page,
-            "items": _queue_items(page, request.user),
+            "lines": _queue_lines(request, page),
             "counts": selectors.open_counts_by_assignment(request.user),
             "query": _without_page(params),
             "filter_summary": _filter_summary(filterset.form),
@@ -148,6 +150,26 @@ class _UrlOf:
 def _number(value) -> str:
     """A score as the template writes a number, or a dash for none."""
     return "—" if value is None else localize(value)
+
+
+def _queue_lines(request, page) -> list:
+    """The page's requests, each rendered with grading/_regrade_line.html, from the row cache
+    (portal.fragments) when nothing a line shows has changed: the key is the request's row (every value
+    of selectors.regrade_queue_rows, so a claim, a resolution, a new score or a renamed student gives
+    another key), whether the viewer is its claimer (the line opens for them), and its age in words."""
+    user_id = request.user.id
+
+    def key_of(r) -> tuple:
+        return (
+            tuple(r.items()),
+            r["state"] == RegradeRequest.State.CLAIMED and r["claimed_by_id"] == user_id,
+            timesince_filter(r["created_at"]),
+        )
+
+    def contexts_for(rows) -> list[dict]:
+        return [{"r": item} for item in _queue_items(rows, request.user)]
+
+    return render_rows(request, "grading/_regrade_line.html", page, key_of=key_of, contexts_for=contexts_for)
 
 
 def _queue_items(page, user) -> list[dict]:
@@ -228,7 +250,7 @@ def _without_page(params) -> str:
     return params.urlencode()
 
 
-def _limit_choices(filterset, user, staff_courses, courses) -> None:
+def _limit_choices(filterset, user, course_ids, courses) -> None:
     """Offer only the user's own courses' assignments, and the sections they staff, in the filter form."""
     from django import forms
 
@@ -247,7 +269,7 @@ def _limit_choices(filterset, user, staff_courses, courses) -> None:
     assignments: dict[int, str] = {}
     questions: list[tuple[int, str]] = []
     for assignment_id, code, question_id, label in (
-        Assignment.objects.filter(course__in=staff_courses)
+        Assignment.objects.filter(course_id__in=course_ids)
         .order_by("due_at", "code", "questions__position", "questions__label")
         .values_list("id", "code", "questions__id", "questions__label")
     ):
