@@ -7,11 +7,14 @@
 - Totals come from assignment weights (percent of the course); bonus assignments add up to their weight.
 """
 
+import queue
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
@@ -308,32 +311,106 @@ def totals_for_students(
 
 
 # The export's read: one row per enrolled student, in the export's order, carrying the student's scores
-# and deadline outcomes as arrays (PostgreSQL groups them), read through one server-side cursor chunk by
-# chunk. Only raw values come back; the rule above computes every number.
+# and deadline outcomes as arrays, read through one server-side cursor chunk by chunk. Only raw values come
+# back; the rule above computes every number. The arrays are gathered per student (LATERAL, through the
+# student indexes) as the rows are fetched, rather than for the whole class before the first row: only the
+# roster is sorted up front (in its own subquery, which the planner keeps below the per-student reads and
+# whose order the outer ORDER BY reuses), so PostgreSQL works on the next chunk while Python totals this one.
 STREAM_WORK_MEM = "64MB"
+PREFETCH_CHUNKS = 1  # chunks read ahead of the one being totalled: memory stays one chunk's, a few times
 _STREAM_SQL = """
-SELECT {columns}, e.section_id, sc.qids, sc.scores, d.aids, d.outcomes, d.penalties, d.passed
-FROM courses_enrolment e
-JOIN courses_section s ON s.id = e.section_id
-JOIN courses_user u ON u.id = e.user_id
-LEFT JOIN (
-    SELECT g.student_id, array_agg(qs.question_id) AS qids,
-           array_agg((qs.score * {score_scale})::bigint) AS scores
-    FROM grading_questionscore qs JOIN grading_grade g ON g.id = qs.grade_id
-    WHERE g.assignment_id = ANY(%(assignments)s)
-    GROUP BY g.student_id
-) sc ON sc.student_id = e.user_id
-LEFT JOIN (
-    SELECT student_id, array_agg(assignment_id) AS aids, array_agg(outcome) AS outcomes,
+SELECT {outer}, r.section_id, sc.qids, sc.scores, d.aids, d.outcomes, d.penalties, d.passed
+FROM (
+    SELECT {columns}, e.section_id, e.user_id,
+           u.last_name AS k1, u.first_name AS k2, u.username AS k3, e.id AS k4
+    FROM courses_enrolment e
+    JOIN courses_section s ON s.id = e.section_id
+    JOIN courses_user u ON u.id = e.user_id
+    WHERE s.course_id = %(course)s AND e.status = %(enrolled)s
+    ORDER BY k1, k2, k3, k4
+) r
+LEFT JOIN LATERAL (
+    SELECT array_agg(qs.question_id) AS qids, array_agg((qs.score * {score_scale})::bigint) AS scores
+    FROM grading_grade g JOIN grading_questionscore qs ON qs.grade_id = g.id
+    WHERE g.student_id = r.user_id AND g.assignment_id = ANY(%(assignments)s)
+) sc ON true
+LEFT JOIN LATERAL (
+    SELECT array_agg(assignment_id) AS aids, array_agg(outcome) AS outcomes,
            array_agg((penalty_percent * {penalty_scale})::bigint) AS penalties,
            array_agg(last_submitted_at IS NULL AND closes_at < %(now)s) AS passed
     FROM courses_effectivedeadline
-    WHERE assignment_id = ANY(%(assignments)s)
-    GROUP BY student_id
-) d ON d.student_id = e.user_id
-WHERE s.course_id = %(course)s AND e.status = %(enrolled)s
-ORDER BY u.last_name, u.first_name, u.username, e.id
+    WHERE student_id = r.user_id AND assignment_id = ANY(%(assignments)s)
+) d ON true
+ORDER BY r.k1, r.k2, r.k3, r.k4
 """
+
+
+def _read_chunks(connection, sql: str, params: dict, size: int) -> Iterator[list[tuple]]:
+    """The query's rows, `size` at a time, through a server-side cursor on `connection`, which must be in
+    a transaction: a cursor outside one is WITH HOLD, which PostgreSQL runs to the end before the first
+    row. With room to sort the roster in memory and without JIT compilation (which costs more than it
+    saves here), both for as long as the cursor is read (PostgreSQL runs the query as it is fetched); then
+    the session's settings back."""
+    with connection.cursor() as session:
+        session.execute(
+            "SELECT set_config('work_mem', %s, false), set_config('jit', 'off', false)", [STREAM_WORK_MEM]
+        )
+    try:
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(size):
+                yield rows
+    finally:
+        if connection.is_usable():
+            with connection.cursor() as session:
+                session.execute("RESET work_mem; RESET jit")
+
+
+_END = object()
+
+
+def _read_ahead(sql: str, params: dict, size: int) -> Iterator[list[tuple]]:
+    """_read_chunks() on a connection of its own, in a thread that stays up to PREFETCH_CHUNKS chunks
+    ahead: the thread waits for PostgreSQL with the GIL released while the caller works on the chunk it
+    has. Its own transaction (on its own connection) leaves the caller's connection in autocommit, so the
+    caller's progress writes are seen at once (the heartbeat). Stopping early (a job taken over, an error)
+    stops the thread and closes its connection before returning."""
+    ahead: queue.Queue = queue.Queue(maxsize=PREFETCH_CHUNKS)
+    stop = threading.Event()
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        from django.db import connection, connections
+
+        try:
+            with transaction.atomic():
+                for rows in _read_chunks(connection, sql, params, size):
+                    if not hand_over(rows):
+                        return
+            hand_over(_END)
+        except BaseException as exc:  # handed to the caller, which raises it
+            hand_over(exc)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=read, name="figures-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 class _FixedPoint(dict):
@@ -353,7 +430,9 @@ class _FixedPoint(dict):
 def figures_stream(scheme: CourseScheme, *, columns: list[str], chunk_size: int) -> Iterator[list[tuple]]:
     """The enrolled students of the course (ordered by last name, first name, username), `chunk_size` at a
     time: per student (the values of `columns`, SQL over the user `u` and the section `s`; then
-    student_figures()'s result). One query through a server-side cursor; memory is one chunk's."""
+    student_figures()'s result). One query through a server-side cursor, read a chunk ahead by a thread of
+    its own (_read_ahead) when the caller is not in a transaction, as a worker's run is not; memory is a few
+    chunks'."""
     from django.db import connection
 
     # Which assignments a student's scores are on, from their questions: scores are entered per question
@@ -371,27 +450,17 @@ def figures_stream(scheme: CourseScheme, *, columns: list[str], chunk_size: int)
     score_of = _FixedPoint(QuestionScore._meta.get_field("score").decimal_places).__getitem__
     penalty_of = _FixedPoint(EffectiveDeadline._meta.get_field("penalty_percent").decimal_places).__getitem__
     sql = _STREAM_SQL.format(
-        columns=", ".join(columns),
+        columns=", ".join(f"{column} AS c{i}" for i, column in enumerate(columns)),
+        outer=", ".join(f"r.c{i}" for i in range(width)),
         score_scale=10 ** QuestionScore._meta.get_field("score").decimal_places,
         penalty_scale=10 ** EffectiveDeadline._meta.get_field("penalty_percent").decimal_places,
     )
-    with connection.chunked_cursor() as cursor:
-        # The cursor's query runs once, when it is declared: with room to sort the class in memory, without
-        # JIT compilation (which costs more than it saves here) and with hash joins whatever the planner's
-        # statistics say (on tables not analyzed since a large import it would join the grouped scores
-        # in a nested loop, once per student); then the session's settings back.
-        with connection.cursor() as session:
-            session.execute(
-                "SELECT set_config('work_mem', %s, false), set_config('jit', 'off', false), "
-                "set_config('enable_nestloop', 'off', false)",
-                [STREAM_WORK_MEM],
-            )
-        try:
-            cursor.execute(sql, params)
-        finally:
-            with connection.cursor() as session:
-                session.execute("RESET work_mem; RESET jit; RESET enable_nestloop")
-        while rows := cursor.fetchmany(chunk_size):
+    if connection.in_atomic_block:  # the caller's transaction (a test's): its rows, on its connection
+        chunks = _read_chunks(connection, sql, params, chunk_size)
+    else:
+        chunks = _read_ahead(sql, params, chunk_size)
+    try:
+        for rows in chunks:
             chunk = []
             for row in rows:
                 section_id, qids, values, aids, outcomes, penalties, passed = row[width:]
@@ -413,6 +482,8 @@ def figures_stream(scheme: CourseScheme, *, columns: list[str], chunk_size: int)
                                 late[aid] = (late_outcome(outcome, gone), penalty)
                 chunk.append((row[:width], student_figures(scheme, section_id, scores, graded, late)))
             yield chunk
+    finally:
+        chunks.close()  # a caller that stops early (a job taken over) stops the reading
 
 
 @dataclass(frozen=True)

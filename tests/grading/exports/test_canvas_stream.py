@@ -6,17 +6,21 @@ student with nothing graded, the bonus.
 The class is the `graded` fixture's (tests/grading/exports/conftest.py), with a penalty policy and a
 fourth student who has nothing graded."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from courses.models import Course, EffectiveDeadline, Enrolment, User
 from grading.models import Grade, GradeExport, QuestionScore
+from grading.services import exports
 from grading.services.exports import grade_export_run
 from grading.totals import CourseScheme, totals_for_students, two_places
 from tests.factories import EnrolmentFactory, UserFactory
@@ -132,3 +136,67 @@ def test_a_class_of_decimal_scores_is_written_to_the_cent(late_class, api):
 
     assert row[5:] == [money(r.score_points) for r in total.results] + [money(total.total)]
     assert row[5 + [a.id for a in scheme.assignments].index(graded.ps1.id)] == "66.67"
+
+
+def reader_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name == "figures-read-ahead"]
+
+
+def open_connections() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_as_the_worker_runs_it_the_class_is_read_ahead_on_a_connection_of_its_own(late_class):
+    """Outside a transaction (a worker's run), the students are read by a thread on its own connection
+    while the rows are written: the same numbers, and the thread and its connection gone afterwards."""
+    graded, _ = late_class
+    w = graded.world
+    scheme = CourseScheme.load(w.course)
+    enrolments = Enrolment.objects.filter(section__course=w.course).select_related("user")
+    expected = {
+        e.user.username: [money(r.score_points) for r in t.results] + [money(t.total)]
+        for e, t in zip(enrolments, totals_for_students(scheme, enrolments), strict=True)
+    }
+    connections_before = open_connections()
+
+    with CaptureQueriesContext(connection) as captured:
+        rows = rows_of(run_canvas(w.course, w.instructor))
+
+    assert {login: row[5:] for login, row in rows.items()} == expected
+    assert not [q for q in captured.captured_queries if "LATERAL" in q["sql"]]  # read elsewhere
+    assert reader_threads() == []
+    assert open_connections() == connections_before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_canvas_export_taken_over_half_way_stops_reading_and_stores_nothing(
+    late_class, settings, monkeypatch
+):
+    """Another worker takes the job over after the first student: this run stops at its next beat, and
+    its reading thread and that thread's connection stop with it."""
+    graded, _ = late_class
+    w = graded.world
+    settings.PORTAL_EXPORT_CHUNK_ROWS = 1
+    settings.PORTAL_EXPORT_CHUNK_DELAY_SECONDS = 0.01
+    export = GradeExport.objects.create(
+        course=w.course,
+        format=GradeExport.Format.CANVAS,
+        requested_by=w.instructor,
+        created_at=timezone.now(),
+    )
+
+    def taken_over(_seconds):  # the delay after each chunk: another run claims the job meanwhile
+        GradeExport.objects.filter(pk=export.pk).update(attempt=F("attempt") + 1)
+
+    monkeypatch.setattr(exports, "time", SimpleNamespace(sleep=taken_over))
+    connections_before = open_connections()
+
+    assert grade_export_run(export_id=export.id) == "lost"
+
+    export.refresh_from_db()
+    assert (export.status, export.rows_done, export.file.name) == ("running", 1, "")  # the first beat
+    assert reader_threads() == []
+    assert open_connections() == connections_before
