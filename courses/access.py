@@ -1,7 +1,8 @@
 """Permission checks. Each helper returns the object or raises one uniform "not found", so a user
 learns nothing about objects outside their courses."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from courses.models import Assignment, Course, Enrolment, Section, StaffRole, Team, TeamMembership, User
 from portal.errors import ObjectNotFound, PermissionDenied
@@ -147,27 +148,36 @@ def access_assignment_as_staff(user, assignment_id: int) -> Assignment:
     return assignment
 
 
+# Whether a user is a student (an active enrolment) or staff of an assignment's course, in plain SQL: the
+# ORM's Exists and subquery expressions cost several times the query itself to build, and every upload at a
+# deadline asks.
+_ASSIGNMENT = Assignment._meta.db_table
+_STUDENT_OF_ASSIGNMENT = (
+    f"EXISTS (SELECT 1 FROM {Enrolment._meta.db_table} e JOIN {Section._meta.db_table} s ON s.id = e.section_id "
+    f"WHERE e.user_id = %s AND s.course_id = {_ASSIGNMENT}.course_id "
+    f"AND e.status IN ({', '.join(['%s'] * len(Enrolment.ACTIVE))}))"
+)
+_STAFF_OF_ASSIGNMENT = f"EXISTS (SELECT 1 FROM {StaffRole._meta.db_table} r WHERE r.user_id = %s AND r.course_id = {_ASSIGNMENT}.course_id)"
+
+
 def access_assignment_as_student(user, assignment_id: int, **annotations) -> Assignment:
     """`access_assignment` for one of the course's students (an active enrolment, as `student_enrolment`
-    finds), in one query: not a member of the course, "not found"; a member who is not a student (its
-    staff), refused. `annotations` are read in the same query (the caller's per-student values)."""
+    finds), in one query: not a member of the course (as `member_courses`), "not found"; a member who is
+    not a student (its staff), refused. `annotations` are read in the same query (the caller's values)."""
     if not user.is_authenticated:
         raise ObjectNotFound("No such assignment among your courses.")
-    enrolled = Enrolment.objects.filter(
-        user=user, section__course_id=OuterRef("course_id"), status__in=Enrolment.ACTIVE
-    )
     assignment = (
         Assignment.objects.filter(pk=assignment_id)
-        .annotate(user_is_student=Exists(enrolled), **annotations)
-        # A member, as member_courses: a student of the course, or its staff.
-        .filter(
-            Q(user_is_student=True) | Q(course_id__in=StaffRole.objects.filter(user=user).values("course_id"))
-        )
         .select_related("course")
+        .annotate(
+            user_is_student=RawSQL(_STUDENT_OF_ASSIGNMENT, [user.pk, *Enrolment.ACTIVE], BooleanField()),
+            user_is_staff=RawSQL(_STAFF_OF_ASSIGNMENT, [user.pk], BooleanField()),
+            **annotations,
+        )
         .order_by()  # one row by its key: no sort (the default order joins the term)
         .first()
     )
-    if assignment is None:
+    if assignment is None or not (assignment.user_is_student or assignment.user_is_staff):
         raise ObjectNotFound("No such assignment among your courses.")
     if not assignment.user_is_student:
         raise PermissionDenied("Only the course's students submit work.")

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import DateTimeField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from courses import access
-from courses.models import Course, EffectiveDeadline, Enrolment, Extension, Submission, User
+from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission, User
 from courses.services.audit import audit_record
 from courses.services.deadlines import late_days_used_elsewhere
 from courses.services.windows import (
@@ -65,6 +66,8 @@ def _collaborator_users(
             "You do not need to list yourself as a collaborator.",
             fields={"collaborators": "Remove your own username."},
         )
+    if not names:  # worked alone: nobody to look up
+        return []
     users = list(
         User.objects.filter(
             username__in=names,
@@ -108,6 +111,14 @@ def file_receipt(file) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+# The student's extension of the assignment being read (`courses_assignment`), in plain SQL as the access
+# check beside it (courses.access.access_assignment_as_student).
+_EXTENSION_DUE_AT = (
+    f"SELECT x.due_at FROM {Extension._meta.db_table} x "
+    f"WHERE x.student_id = %s AND x.assignment_id = {Assignment._meta.db_table}.id"
+)
+
+
 def _keep_collaborators(submission: Submission, users: list[User]) -> None:
     """Keep the collaborators just stored on the submission as if prefetched: whoever lists them next (the
     API's answer) reads them without a query."""
@@ -136,9 +147,7 @@ def submission_create(
     assignment = access.access_assignment_as_student(
         acting_user,
         assignment_id,
-        extension_due_at=Subquery(
-            Extension.objects.filter(student=acting_user, assignment=OuterRef("pk")).values("due_at")[:1]
-        ),
+        extension_due_at=RawSQL(_EXTENSION_DUE_AT, [acting_user.pk], DateTimeField()),
     )
     extension_due_at = assignment.extension_due_at
     course: Course = assignment.course
@@ -170,6 +179,7 @@ def submission_create(
     row = (
         EffectiveDeadline.objects.select_for_update()
         .filter(student=acting_user, assignment=assignment)
+        .values_list("pk", "late_days_used", named=True)
         .first()
     )
     late_days_available = 0
