@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from icalendar import Calendar, Event
 
 from courses import access, selectors
@@ -18,7 +17,7 @@ from courses.selectors.attention import EXTENSIONS_RECENT_DAYS, REGRADE_WAITING_
 from courses.selectors.deadlines import deadline_countdown, deadlines_due_next
 from courses.selectors.submissions import submissions_of_student
 from courses.services.mail_preferences import reminders_wanted
-from portal.fragments import render_rows
+from portal.fragments import render_rows, render_with_rows
 from portal.pages import or_404
 from portal.zones import is_ambiguous
 
@@ -114,21 +113,17 @@ def my_deadlines(request):
         contexts_for=contexts_for,
     )
     html = {id(row): text for row, text in zip(rows, rendered, strict=True)}
-    # Each group is one piece of HTML: the template writes it out once rather than a hundred times.
-    to_do_html = mark_safe("".join(html[id(row)] for row in to_do))  # rows rendered (escaped) above
-    done_html = mark_safe("".join(html[id(row)] for row in done))
 
-    return render(
+    return render_with_rows(  # the rows go in after the page is rendered, in one piece
         request,
         "courses/deadlines.html",
         {
             "rows": rows,
-            "to_do": to_do_html,
-            "done": done_html,
             "now": now,
             "many_courses": many_courses,
             "course_zones": sorted({row.course.time_zone for row in rows}),
         },
+        {"to_do": [html[id(row)] for row in to_do], "done": [html[id(row)] for row in done]},
     )
 
 

@@ -21,13 +21,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import caches
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 logger = logging.getLogger(__name__)
 
 CSRF_PLACEHOLDER = "csrf-token-placeholder-8c1f0e5b"  # never a real token (those are 64 letters and digits)
+ROWS_MARKER = "<!--rows-8c1f0e5b:{}-->"  # never in a page otherwise (text and attributes are escaped)
 TIMEOUT_SECONDS = 3600  # rows are cheap to render again; the cache holds what is viewed now
 ALIAS = "default"
 
@@ -101,3 +103,19 @@ def render_rows(
         token = get_token(request)
         out = [html.replace(CSRF_PLACEHOLDER, token) for html in out]
     return [mark_safe(html) for html in out]  # rendered (and escaped) by the template engine
+
+
+def render_with_rows(request, template_name: str, context: dict, rows: dict[str, list[str]]) -> HttpResponse:
+    """`django.shortcuts.render`, with long lists of rendered rows put in after the page is rendered: each
+    name of `rows` is in the template's context as a marker (or "" when it has no rows, for the template's
+    `{% if %}`), and the page's one copy of the marker is replaced by the rows. The page's hundreds of
+    kilobytes of rows are then joined once, rather than again at each tag and block around them."""
+    markers = {name: mark_safe(ROWS_MARKER.format(name)) if items else "" for name, items in rows.items()}
+    page = render_to_string(template_name, {**context, **markers}, request)
+    pieces, start = [], 0
+    for at, name in sorted((page.index(marker), name) for name, marker in markers.items() if marker):
+        pieces.append(page[start:at])
+        pieces.extend(rows[name])
+        start = at + len(markers[name])
+    pieces.append(page[start:])
+    return HttpResponse("".join(pieces))

@@ -95,6 +95,20 @@ def test_my_deadlines_runs_a_fixed_number_of_queries(db, client, django_assert_m
     assert counts[2] <= 12
 
 
+def test_my_deadlines_with_nothing_left_to_hand_in(world, client):
+    """The rows are put in after the page is rendered (portal.fragments.render_with_rows): a group with no
+    rows says so, and every row is in the other group, once, in order."""
+    client.force_login(world.ug1)
+    with at(eastern(2024, 1, 1)):
+        html = client.get(reverse("my-deadlines")).content.decode()
+    due_next = re.search(r'<section aria-labelledby="due-next".*?</section>', html, re.S).group(0)
+    done = re.search(r'<section aria-labelledby="done".*?</section>', html, re.S).group(0)
+    assert "Nothing to hand in right now." in due_next
+    assert not deadline_row_codes(due_next)
+    assert deadline_row_codes(done) == deadline_row_codes(html) == ["PS0", "HW1"]
+    assert "<!--" not in html
+
+
 def _nav(response) -> str:
     """The main navigation, without what differs from page to page (the current page, the CSRF token)."""
     nav = re.search(r'<nav aria-label="Main".*?</nav>', response.content.decode(), re.S).group(0)
