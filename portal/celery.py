@@ -14,6 +14,3 @@ if "celery.bin.celery" in sys.modules:
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-# Workers and beat write heartbeats (healthz); a worker also sweeps the outbox.
-from portal import heartbeat  # noqa: E402, F401

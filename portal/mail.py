@@ -58,7 +58,6 @@ def mail_queue(*, key: str, to: str, subject: str, body: str, headers: dict | No
     """Record one e-mail to `to` in the caller's transaction; it is sent after the commit. The same key a
     second time records and sends nothing (returns the first row). No address: nothing to send (None)."""
     from portal.tasking import enqueue_on_commit
-    from portal.tasks import deliver_mail
 
     if not to:
         return None
@@ -73,7 +72,7 @@ def mail_queue(*, key: str, to: str, subject: str, body: str, headers: dict | No
         },
     )
     if created:
-        enqueue_on_commit(deliver_mail, mail_id=mail.pk)
+        enqueue_on_commit("portal.tasks.deliver_mail", mail_id=mail.pk)
     return mail
 
 

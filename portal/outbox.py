@@ -57,14 +57,24 @@ def outbox_record(*, task_name: str, kwargs: dict):
     return OutboxMessage.objects.create(task_name=task_name, kwargs=kwargs)
 
 
+def registered_tasks():
+    """Celery's registry of tasks, with every installed app's tasks module imported (once per process)."""
+    app = _app()
+    if not _discovered:
+        app.loader.import_default_modules()
+        _discovered.append(True)
+    return app.tasks
+
+
+_discovered: list[bool] = []
+
+
 def _publish(message) -> None:
     """Hand one task to Celery: the broker, or in eager mode run it here."""
     app = _app()
     if app.conf.task_always_eager:
-        if message.task_name not in app.tasks:
-            app.loader.import_default_modules()
         # `delay`, as before the outbox: it runs the task here (and tests that stub it still see the call).
-        app.tasks[message.task_name].delay(**message.kwargs)
+        registered_tasks()[message.task_name].delay(**message.kwargs)
     else:
         # One try, no retry loop: if the broker is down the row waits for the relay instead of the request.
         app.send_task(message.task_name, kwargs=message.kwargs, retry=False)

@@ -72,9 +72,8 @@ def assignment_create(*, acting_user, course_id: int, **values) -> Assignment:
     _validate(course, values)
     assignment = Assignment.objects.create(course=course, **values)
     audit_record(actor=acting_user, course=course, action="assignment.create", target=assignment.code)
-    from courses.tasks import recompute_deadlines
 
-    enqueue_on_commit(recompute_deadlines, assignment_id=assignment.id)
+    enqueue_on_commit("courses.tasks.recompute_deadlines", assignment_id=assignment.id)
     return assignment
 
 
@@ -100,9 +99,8 @@ def assignment_update(*, acting_user, assignment_id: int, **changes) -> Assignme
             changes={k: _jsonable(v) for k, v in changed.items()},
         )
     if WINDOW_FIELDS & set(changed):
-        from courses.tasks import recompute_deadlines
 
-        enqueue_on_commit(recompute_deadlines, assignment_id=assignment.id)
+        enqueue_on_commit("courses.tasks.recompute_deadlines", assignment_id=assignment.id)
     return assignment
 
 

@@ -37,7 +37,6 @@ def enrolment_set(
     )
     if not recompute:
         return enrolment
-    from courses.tasks import recompute_course_deadlines
 
-    enqueue_on_commit(recompute_course_deadlines, course_id=section.course_id, student_ids=[user.id])
+    enqueue_on_commit("courses.tasks.recompute_course_deadlines", course_id=section.course_id, student_ids=[user.id])
     return enrolment

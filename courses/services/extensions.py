@@ -53,9 +53,8 @@ def extension_grant(
         target=f"{assignment.code}/{student.username}",
         due_at=due_at.isoformat(),
     )
-    from courses.tasks import recompute_deadlines
 
-    enqueue_on_commit(recompute_deadlines, assignment_id=assignment.id, student_ids=[student.id])
+    enqueue_on_commit("courses.tasks.recompute_deadlines", assignment_id=assignment.id, student_ids=[student.id])
     return extension
 
 
@@ -81,6 +80,5 @@ def extension_revoke(*, acting_user, extension_id: int) -> None:
         dean_reference=extension.dean_reference,
     )
     extension.delete()
-    from courses.tasks import recompute_deadlines
 
-    enqueue_on_commit(recompute_deadlines, assignment_id=assignment.id, student_ids=[student_id])
+    enqueue_on_commit("courses.tasks.recompute_deadlines", assignment_id=assignment.id, student_ids=[student_id])

@@ -383,10 +383,9 @@ def roster_import_request(*, acting_user, course_id: int, data: bytes) -> Import
     course = access.access_course_as_instructor(acting_user, course_id)
     text = decode_csv(data)
     _check_header(next(csv.reader(io.StringIO(text[:65536])), []))
-    from courses.tasks import run_roster_import
 
     return import_job_create(
-        acting_user=acting_user, course=course, kind=ImportJob.Kind.ROSTER, data=data, task=run_roster_import
+        acting_user=acting_user, course=course, kind=ImportJob.Kind.ROSTER, data=data, task="courses.tasks.run_roster_import"
     )
 
 
@@ -512,9 +511,8 @@ def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
         enrolments_written=len(upserts),
         moved_out=len(moved_out),
     )
-    from courses.tasks import promote_from_waitlist, recompute_course_deadlines
 
-    enqueue_on_commit(recompute_course_deadlines, course_id=course.id)
+    enqueue_on_commit("courses.tasks.recompute_course_deadlines", course_id=course.id)
     for section_id in sorted({row.section.id for row in rows}):
-        enqueue_on_commit(promote_from_waitlist, section_id=section_id)
+        enqueue_on_commit("courses.tasks.promote_from_waitlist", section_id=section_id)
     return {"rows": len(rows), "created": created, "updated": updated, "kept": kept}

@@ -178,14 +178,13 @@ def grade_import_request(*, acting_user, assignment_id: int, data: bytes) -> Imp
     validates and applies the rows (`grade_import_run`)."""
     assignment = course_access.access_assignment_as_staff(acting_user, assignment_id)
     decode_csv(data)
-    from grading.tasks import run_grade_import
 
     return import_job_create(
         acting_user=acting_user,
         course=assignment.course,
         kind=ImportJob.Kind.GRADES,
         data=data,
-        task=run_grade_import,
+        task="grading.tasks.run_grade_import",
         params={"assignment": assignment.id, "assignment_code": assignment.code},
     )
 
@@ -234,14 +233,13 @@ def participation_import_request(
     _participation_rule(rule, value)
     header, _ = _rows(decode_csv(data).split("\n", 1)[0])
     _participation_columns(header)
-    from grading.tasks import run_participation_import
 
     return import_job_create(
         acting_user=acting_user,
         course=assignment.course,
         kind=ImportJob.Kind.PARTICIPATION,
         data=data,
-        task=run_participation_import,
+        task="grading.tasks.run_participation_import",
         params={"assignment": assignment.id, "rule": rule, "value": value},
     )
 

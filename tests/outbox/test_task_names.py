@@ -1,0 +1,29 @@
+"""Services name the tasks they enqueue by dotted path (they must not import the tasks modules that run
+them); a name that no task has is refused where it is enqueued, before anything is recorded."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from portal.models import OutboxMessage
+from portal.tasking import enqueue_on_commit, task_name
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_a_misspelt_task_name_is_refused_and_nothing_is_recorded():
+    with pytest.raises(LookupError, match=r"courses\.tasks\.recompute_deadline'"), transaction.atomic():
+        enqueue_on_commit("courses.tasks.recompute_deadline", assignment_id=1)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_every_task_name_the_code_enqueues_is_a_registered_task():
+    names = set()
+    for path in [*ROOT.glob("courses/**/*.py"), *ROOT.glob("grading/**/*.py"), *ROOT.glob("portal/**/*.py")]:
+        names |= set(re.findall(r"""["']((?:courses|grading|portal)\.tasks\.\w+)["']""", path.read_text()))
+    assert len(names) >= 8
+    for name in sorted(names):
+        assert task_name(name) == name
