@@ -301,7 +301,7 @@ class RegradePagination(Pagination):
         return CountedPagePaginator(
             requests,
             page_size,
-            rows=lambda ids: selectors.regrade_rows(RegradeRequest.objects.filter(pk__in=ids)),
+            rows=selectors.regrade_page_rows,
         )
 
 

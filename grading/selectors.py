@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
@@ -93,9 +94,7 @@ def grade_history(grade: Grade):
 
 def _section_code_subquery():
     return Subquery(
-        Enrolment.objects.filter(
-            user_id=OuterRef("student_id"), section__course_id=OuterRef("course_id")
-        )
+        Enrolment.objects.filter(user_id=OuterRef("student_id"), section__course_id=OuterRef("course_id"))
         .filter(status__in=Enrolment.ACTIVE)
         # Enrolment's default order (term, course, section, username) within one student and course is
         # the section's code: ordering by it alone spares the subquery three joins.
@@ -198,6 +197,20 @@ def regrade_rows(requests):
     )
 
 
+# The two readers of a page's rows by id below start from a query built once a process: it depends on
+# nothing but the code, and each page narrows a copy of it (never the query itself, never evaluated) to
+# its ids. Building the subqueries and joins of a row again for every page cost more than reading it.
+@cache
+def _page_rows():
+    return regrade_rows(RegradeRequest.objects.all())
+
+
+def regrade_page_rows(ids):
+    """The requests with these ids (one page of regrade_list: already narrowed to what the user may see)
+    as the rows of regrade_rows; one query."""
+    return _page_rows().filter(pk__in=ids)
+
+
 def regrade_queue(user, *, courses):
     """The staff queue: regrade_list within `courses` (those the user staffs). Read a page's rows with
     regrade_queue_rows."""
@@ -209,14 +222,18 @@ def regrade_queue_rows(ids):
     regrade_rows and what the queue page shows besides: who claimed it (`claimed_by_id`), the question's
     title and points, the student's names, and `current_score`, the question's score now (after an
     accepted request, the new one); one query."""
+    return _queue_rows().filter(pk__in=ids)
+
+
+@cache
+def _queue_rows():
     current_score = Subquery(
         QuestionScore.objects.filter(
             grade_id=OuterRef("grade_id"), question_id=OuterRef("question_id")
         ).values("score")[:1]
     )
     return (
-        RegradeRequest.objects.filter(pk__in=ids)
-        .annotate(**_row_subqueries(), current_score=current_score)
+        RegradeRequest.objects.annotate(**_row_subqueries(), current_score=current_score)
         .values(
             *_ROW_FIELDS,
             "current_score",
