@@ -1,5 +1,5 @@
-"""A paginator for long, access-scoped lists: one query counts the rows (a scalar subquery, run once)
-and picks the page's keys, a second reads only that page's rows with everything the list shows.
+"""A paginator for long, access-scoped lists: one query counts the rows and picks the page's keys
+(`COUNT(*) OVER ()`), a second reads only that page's rows with everything the list shows.
 
 Django's Paginator counts with one query and then reads the page with the whole list query, whose
 per-row subqueries and joins the database may work out for every row before it sorts and cuts the page.
@@ -7,7 +7,7 @@ Here the expensive query only ever sees the page's keys. The pages it returns ar
 same order, same count, same errors for a page number out of range."""
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import F, Func, Subquery
+from django.db.models import Count, Window
 
 
 class CountedPagePaginator(Paginator):
@@ -55,15 +55,10 @@ class CountedPagePaginator(Paginator):
         """The page's primary keys in the list's order. The same query counts the list: `count` is known
         once the page has rows (or is the first page); past the end Django's COUNT query counts."""
         bottom = (number - 1) * self.per_page
-        listed = self.object_list.prefetch_related(None)
-        # COUNT(*) in a subquery of its own (no GROUP BY: one row), computed once for the query. Unlike a
-        # window count over the list it keeps no copy of every row and lets the keys be read in the list's
-        # order from an index, stopping at the page's end.
-        count = Subquery(listed.order_by().annotate(_n=Func(F("pk"), function="COUNT")).values("_n"))
         keys = list(
-            listed.annotate(_rows_in_list=count).values_list("pk", "_rows_in_list")[
-                bottom : bottom + self.per_page
-            ]
+            self.object_list.prefetch_related(None)
+            .annotate(_rows_in_list=Window(Count("pk")))
+            .values_list("pk", "_rows_in_list")[bottom : bottom + self.per_page]
         )
         if keys or number == 1:
             self.__dict__["count"] = keys[0][1] if keys else 0
