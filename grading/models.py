@@ -185,8 +185,6 @@ class RegradeRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "created_at"]),
-            # The list's order: a page's keys are read in order, stopping at the page's end (portal.paging).
-            models.Index(fields=["created_at", "id"], name="regrade_order_idx"),
             # The queue: a course's open (or claimed) requests, counted and in order, from the index alone.
             models.Index(
                 fields=["course", "state", "created_at", "id"], include=["student"], name="regrade_queue_idx"

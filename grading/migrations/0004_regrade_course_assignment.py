@@ -73,10 +73,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="regraderequest",
-            index=models.Index(fields=["created_at", "id"], name="regrade_order_idx"),
-        ),
-        migrations.AddIndex(
-            model_name="regraderequest",
             index=models.Index(fields=["assignment", "state"], name="regrade_assignment_state_idx"),
         ),
     ]
