@@ -5,14 +5,16 @@ row, the submission, the row's update, the audit record and the receipt's outbox
 transaction the service's own transaction is a savepoint (two statements more); the outbox hand-over
 after the commit is not run here."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from courses.models import AuditEvent, EffectiveDeadline, Submission
+from courses.models import AuditEvent, Course, EffectiveDeadline, Submission
 from courses.services.accounts import api_token_create
 from portal.models import OutboxMessage
 from tests.courses.helpers import MINUTE, at
@@ -84,3 +86,39 @@ def test_collaborators_cost_their_lookup_and_one_insert(world, hw1, django_asser
     assert response.json()["collaborators"] == ["ug2"]
     submission = Submission.objects.get(pk=response.json()["id"])
     assert [u.username for u in submission.collaborators.all()] == ["ug2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_reads_the_students_deadline_row_once_the_lock_is_free(world, hw1):
+    """Fewer statements, the same lock: while another submission of the student's holds their row (here it
+    has just spent a late day on HW1), the upload waits, then reads what that one wrote, so the day is
+    spent once and the bank, unchanged, sends no recompute of their other windows."""
+    Course.objects.filter(pk=world.course.pk).update(late_policy=Course.LatePolicy.LATE_DAYS, late_day_bank=3)
+    world.recompute()
+    client = token_client(world.ug1)
+    last_message = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    finished = threading.Event()
+    answer = {}
+
+    def upload():
+        try:
+            answer["response"] = post(client, hw1, collaborators_none="true")
+        finally:
+            connection.close()
+            finished.set()
+
+    with at(HW1_DUE + timedelta(hours=12)):  # one day late
+        with transaction.atomic():
+            rows = EffectiveDeadline.objects.select_for_update().filter(student=world.ug1, assignment=hw1)
+            rows.update(late_days_used=1)
+            uploader = threading.Thread(target=upload)
+            uploader.start()
+            assert not finished.wait(1.5), "the upload did not wait for the locked row"
+        assert finished.wait(30)
+        uploader.join()
+    assert answer["response"].status_code == 201, answer["response"].content
+    assert answer["response"].json()["timing"] == "late"
+    assert EffectiveDeadline.objects.get(student=world.ug1, assignment=hw1).late_days_used == 1
+    sent = OutboxMessage.objects.filter(pk__gt=last_message).values_list("task_name", flat=True)
+    assert "courses.tasks.recompute_course_deadlines" not in sent
+    assert "courses.tasks.send_submission_receipt" in sent
