@@ -161,6 +161,24 @@ def _safe_rows(rows):
     return [[safe_cell(cell) for cell in row] for row in rows]
 
 
+class _Column(dict):
+    """A Canvas column's cells: the assignment's final percentage → the cell's text (its points, two
+    places), each distinct percentage formatted once and at most CELL_CACHE kept. Zero is never kept: 0
+    and -0 are equal keys but print differently."""
+
+    def __init__(self, points):
+        super().__init__()
+        self.points = points
+
+    def __missing__(self, percent) -> str:
+        text = money(score_points(percent, self.points))
+        if percent is None or percent:
+            if len(self) >= CELL_CACHE:
+                self.clear()  # bounded whatever the scores
+            self[percent] = text
+        return text
+
+
 def _canvas_rows(scheme: CourseScheme, size: int):
     """Canvas's gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, one column per
     assignment as "Title (id)", the total; then the "    Points Possible" row.
@@ -181,22 +199,12 @@ def _canvas_rows(scheme: CourseScheme, size: int):
         + ["Final Score"],
         ["    Points Possible", "", "", "", ""] + [money(a.points) for a in assignments] + ["(read only)"],
     ]
-    points = [a.points for a in assignments]
     columns = ["u.first_name", "u.last_name", "u.username", "u.canvas_user_id", "u.sis_id", "s.code"]
 
     # Per assignment, percent → its column's text: a class's percentages repeat (scores take few values),
-    # so most cells are a lookup. Zero is left out (0 and -0 are equal keys but print differently).
-    cells: list[dict] = [{} for _ in assignments]
-
-    def cell(column: dict, percent, points) -> str:
-        if not percent:
-            return money(score_points(percent, points))
-        text = column.get(percent)
-        if text is None:
-            if len(column) >= CELL_CACHE:
-                column.clear()  # bounded whatever the scores
-            text = column[percent] = money(score_points(percent, points))
-        return text
+    # so most cells are one dictionary lookup.
+    cells = [_Column(a.points) for a in assignments]
+    text_of = _Column.__getitem__
 
     def chunks():
         for chunk in figures_stream(scheme, columns=columns, chunk_size=size):
@@ -211,7 +219,7 @@ def _canvas_rows(scheme: CourseScheme, size: int):
                         safe_cell(sis_id),
                         safe_cell(username),
                         safe_cell(section),
-                        *map(cell, cells, [r[4] for r in figures[0]], points),
+                        *map(text_of, cells, [r[4] for r in figures[0]]),
                         money(figures[3]),
                     ]
                 )
