@@ -255,14 +255,12 @@ def submission_create(
         collaborators=[u.username for u in users],
         sha256=sha256,
     )
-    from courses.tasks import send_submission_receipt
-
-    enqueue_on_commit(send_submission_receipt, submission_id=submission.id)
+    enqueue_on_commit("courses.tasks.send_submission_receipt", submission_id=submission.id)
     if late_days != (row.late_days_used if row else 0):
         # The bank changed: the student's other windows grow or shrink.
-        from courses.tasks import recompute_course_deadlines
-
-        enqueue_on_commit(recompute_course_deadlines, course_id=course.id, student_ids=[acting_user.id])
+        enqueue_on_commit(
+            "courses.tasks.recompute_course_deadlines", course_id=course.id, student_ids=[acting_user.id]
+        )
     return submission, status_for(window=window, submitted_at=now, now=now, policy_kind=policy.kind)
 
 
