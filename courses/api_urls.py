@@ -10,10 +10,14 @@ from courses import (
     api_students,
     api_submissions,
     api_teams,
+    api_tokens,
     api_waitlist,
 )
 
 urlpatterns = [
+    path("auth/token/", api_tokens.TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", api_tokens.TokensView.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:token_id>/", api_tokens.TokenDetailView.as_view(), name="api-token-detail"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("me/deadlines/", api.MyDeadlinesView.as_view(), name="api-my-deadlines"),
     path("me/calendar-token/", api.CalendarTokenResetView.as_view(), name="api-calendar-token"),

@@ -90,7 +90,7 @@ class LockoutBackend(AxesStandaloneBackend):
     check."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if request is None or password is None:  # no password to guess: a single sign-on (portal.sso)
+        if request is None or password is None:  # no password to guess: a single sign-on (courses.sso)
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
 

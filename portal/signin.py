@@ -1,7 +1,7 @@
 """Which ways of signing in this portal offers, read from the settings at each request: single sign-on
-through CAS or OpenID Connect when configured (portal.sso does the sign-in itself), and passwords, which
+through CAS or OpenID Connect when configured (courses.sso does the sign-in itself), and passwords, which
 PORTAL_PASSWORD_SIGN_IN=false leaves to superusers. Kept free of the protocol libraries so the password
-paths (portal.auth, portal.token_api) can ask cheaply."""
+paths (portal.auth, courses.api_tokens) can ask cheaply."""
 
 from django.conf import settings
 from django.urls import reverse

@@ -11,7 +11,7 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from portal.token_api import TokenThrottle
+from courses.api_tokens import TokenThrottle
 from tests.factories import UserFactory
 
 PASSWORD = "pw-portal-test"

@@ -99,7 +99,6 @@ def assignment_update(*, acting_user, assignment_id: int, **changes) -> Assignme
             changes={k: _jsonable(v) for k, v in changed.items()},
         )
     if WINDOW_FIELDS & set(changed):
-
         enqueue_on_commit("courses.tasks.recompute_deadlines", assignment_id=assignment.id)
     return assignment
 

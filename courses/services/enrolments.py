@@ -38,5 +38,7 @@ def enrolment_set(
     if not recompute:
         return enrolment
 
-    enqueue_on_commit("courses.tasks.recompute_course_deadlines", course_id=section.course_id, student_ids=[user.id])
+    enqueue_on_commit(
+        "courses.tasks.recompute_course_deadlines", course_id=section.course_id, student_ids=[user.id]
+    )
     return enrolment

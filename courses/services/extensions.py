@@ -54,7 +54,9 @@ def extension_grant(
         due_at=due_at.isoformat(),
     )
 
-    enqueue_on_commit("courses.tasks.recompute_deadlines", assignment_id=assignment.id, student_ids=[student.id])
+    enqueue_on_commit(
+        "courses.tasks.recompute_deadlines", assignment_id=assignment.id, student_ids=[student.id]
+    )
     return extension
 
 
@@ -81,4 +83,6 @@ def extension_revoke(*, acting_user, extension_id: int) -> None:
     )
     extension.delete()
 
-    enqueue_on_commit("courses.tasks.recompute_deadlines", assignment_id=assignment.id, student_ids=[student_id])
+    enqueue_on_commit(
+        "courses.tasks.recompute_deadlines", assignment_id=assignment.id, student_ids=[student_id]
+    )

@@ -385,7 +385,11 @@ def roster_import_request(*, acting_user, course_id: int, data: bytes) -> Import
     _check_header(next(csv.reader(io.StringIO(text[:65536])), []))
 
     return import_job_create(
-        acting_user=acting_user, course=course, kind=ImportJob.Kind.ROSTER, data=data, task="courses.tasks.run_roster_import"
+        acting_user=acting_user,
+        course=course,
+        kind=ImportJob.Kind.ROSTER,
+        data=data,
+        task="courses.tasks.run_roster_import",
     )
 
 

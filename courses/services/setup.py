@@ -272,7 +272,6 @@ def course_update(*, acting_user, course_id: int, term_id: int | None = None, **
         actor=acting_user, course=course, action="course.update", target=course.code, changes=described
     )
     if changed & DEADLINE_FIELDS:
-
         enqueue_on_commit("courses.tasks.recompute_course_deadlines", course_id=course.id)
     return course
 

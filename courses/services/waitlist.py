@@ -331,7 +331,9 @@ def section_update(
 def _after_seat_change(section: Section, *, student_ids: list[int], promote: bool = True) -> None:
 
     if student_ids:
-        enqueue_on_commit("courses.tasks.recompute_course_deadlines", course_id=section.course_id, student_ids=student_ids)
+        enqueue_on_commit(
+            "courses.tasks.recompute_course_deadlines", course_id=section.course_id, student_ids=student_ids
+        )
     if promote:
         enqueue_on_commit("courses.tasks.promote_from_waitlist", section_id=section.id)
 

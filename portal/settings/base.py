@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "axes",
-    "django_cas_ng",  # CAS sign-in's session tickets (portal.sso), installed whether CAS is configured or not
+    "django_cas_ng",  # CAS sign-in's session tickets (courses.sso), installed whether CAS is configured or not
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -118,13 +118,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Sign-in lockout by django-axes: its backend refuses a locked sign-in before any password is checked.
-# The lockout guards password checks only: single sign-on (portal.sso, used only when configured) neither
+# The lockout guards password checks only: single sign-on (courses.sso, used only when configured) neither
 # counts as a failure nor is refused by a lock (the university's server guards its own passwords).
 AUTHENTICATION_BACKENDS = [
     "portal.auth.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "portal.sso.CASBackend",
-    "portal.sso.OIDCBackend",
+    "courses.sso.CASBackend",
+    "courses.sso.OIDCBackend",
 ]
 PORTAL_LOGIN_FAILURE_LIMIT = int(os.environ.get("PORTAL_LOGIN_FAILURE_LIMIT", "5"))
 PORTAL_LOGIN_LOCK_MINUTES = int(os.environ.get("PORTAL_LOGIN_LOCK_MINUTES", "15"))
@@ -157,13 +157,13 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AXES_WHITELIST_CALLABLE = "portal.signin.is_sso_attempt"  # a CAS ticket or OIDC code is not a password guess
 
-# Single sign-on (portal.sso; README "Single sign-on"). Each is off until its server is named. An account is
+# Single sign-on (courses.sso; README "Single sign-on"). Each is off until its server is named. An account is
 # matched by username (the roster's university login), never by e-mail; a new one gets no role.
 # CAS (django-cas-ng): the server's base URL, e.g. https://login.gatech.edu/cas/
 CAS_SERVER_URL = os.environ.get("PORTAL_CAS_SERVER_URL", "").strip() or None
 CAS_VERSION = os.environ.get("PORTAL_CAS_VERSION", "3")
 PORTAL_CAS_NAME = os.environ.get("PORTAL_CAS_NAME", "your university")  # "Sign in with <name>"
-CAS_CREATE_USER = False  # portal.sso.CASBackend matches or creates the account itself
+CAS_CREATE_USER = False  # courses.sso.CASBackend matches or creates the account itself
 CAS_LOGIN_MSG = None
 CAS_LOGGED_MSG = None
 CAS_LOGOUT_COMPLETELY = False  # the portal's sign-out offers the CAS sign-out rather than forcing it
@@ -303,7 +303,7 @@ else:
 REST_FRAMEWORK = {
     # Token first: a refused token answers 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "portal.authentication.ExpiringTokenAuthentication",
+        "courses.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,8 +6,8 @@ e-mail. The browser journeys are in tests/browser/test_sso_journeys.py."""
 from axes.models import AccessAttempt
 from django.urls import reverse
 
+from courses import sso
 from courses.models import AuditEvent, User
-from portal import sso
 from tests.factories import UserFactory
 from tests.sso.servers import OIDC_NAME, local, oidc_sign_in
 

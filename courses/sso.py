@@ -32,8 +32,8 @@ from portal.signin import cas_enabled, oidc_enabled, sign_in_methods
 
 logger = logging.getLogger(__name__)
 
-CAS_BACKEND = "portal.sso.CASBackend"
-OIDC_BACKEND = "portal.sso.OIDCBackend"
+CAS_BACKEND = "courses.sso.CASBackend"
+OIDC_BACKEND = "courses.sso.OIDCBackend"
 DISCOVERY_TTL_SECONDS = 3600
 _discovery: dict[str, tuple[float, dict]] = {}
 
