@@ -177,7 +177,7 @@ class SubmissionCreateView(generics.ListAPIView):
             "submitted_at": submission.submitted_at,
             "timing": submission.timing,
             "status": new_status,
-            "collaborators": sorted(u.username for u in submission.collaborators.all()),
+            "collaborators": submission.collaborator_usernames,  # set by submission_create: no query
             "original_name": submission.original_name,
             "size": submission.size,
             "sha256": submission.sha256,

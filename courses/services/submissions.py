@@ -119,15 +119,6 @@ _EXTENSION_DUE_AT = (
 )
 
 
-def _keep_collaborators(submission: Submission, users: list[User]) -> None:
-    """Keep the collaborators just stored on the submission as if prefetched: whoever lists them next (the
-    API's answer) reads them without a query."""
-    collaborators = submission.collaborators.all()
-    collaborators._result_cache = list(users)
-    collaborators._prefetch_done = True
-    submission._prefetched_objects_cache = {"collaborators": collaborators}
-
-
 @transaction.atomic
 def submission_create(
     *,
@@ -220,7 +211,8 @@ def submission_create(
     )
     if users:  # a new submission: nothing to replace, and nothing to add for "I worked alone"
         submission.collaborators.add(*users)
-    _keep_collaborators(submission, users)
+    # What the answer lists, known without reading the rows just written (the list reads them).
+    submission.collaborator_usernames = sorted(u.username for u in users)
 
     late_days = days_late if policy.kind == Course.LatePolicy.LATE_DAYS else 0
     deadline = {
