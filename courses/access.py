@@ -1,6 +1,8 @@
 """Permission checks. Each helper returns the object or raises one uniform "not found", so a user
 learns nothing about objects outside their courses."""
 
+from dataclasses import dataclass
+
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -218,11 +220,15 @@ def is_whole_course_staff(user, course_id: int) -> bool:
     return _whole_course_ids(user).filter(course_id=course_id).exists()
 
 
-def staff_sections(user, course_id: int | None = None) -> QuerySet[Section]:
-    """Sections the staff member reaches (in one course, or in all they staff)."""
-    sections = Section.objects.filter(
-        Q(course_id__in=_whole_course_ids(user)) | Q(id__in=_ta_section_ids(user))
-    )
+def staff_sections(user, course_id: int | None = None, *, reach=None) -> QuerySet[Section]:
+    """Sections the staff member reaches (in one course, or in all they staff); with their `reach`
+    (StaffReach), without reading their roles again."""
+    if reach is not None:
+        sections = Section.objects.filter(reach.sections_q())
+    else:
+        sections = Section.objects.filter(
+            Q(course_id__in=_whole_course_ids(user)) | Q(id__in=_ta_section_ids(user))
+        )
     return sections if course_id is None else sections.filter(course_id=course_id)
 
 
@@ -235,9 +241,60 @@ def staff_enrolments_q(user, *, prefix: str = "") -> Q:
     )
 
 
-def staff_students_q(user, *, student: str = "student_id", course: str = "assignment__course_id") -> Q:
+@dataclass(frozen=True)
+class StaffReach:
+    """The rule above worked out from a staff member's roles: the courses they staff as a whole, and, in
+    the other courses, the sections their TA roles name (by the section's course)."""
+
+    courses: tuple[int, ...]
+    sections: dict[int, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, roles) -> "StaffReach":
+        """From the user's roles as (role, course id, course code, section id, the section's course id)
+        rows, as the navigation reads them (courses.context_processors.staff_roles)."""
+        whole = sorted({r[1] for r in roles if r[3] is None or r[0] == Role.INSTRUCTOR})
+        sections: dict[int, list[int]] = {}
+        for role, _, _, section_id, section_course_id in roles:
+            if section_id is not None and role == Role.TA and section_course_id not in whole:
+                sections.setdefault(section_course_id, []).append(section_id)
+        return cls(tuple(whole), {c: tuple(sorted(ids)) for c, ids in sorted(sections.items())})
+
+    def students_q(self, *, student: str, course: str) -> Q:
+        """staff_students_q for these roles: the course ids and section ids as values, no subquery on the
+        roles (much cheaper for Django to build and compile)."""
+        q = Q(**{f"{course}__in": self.courses})  # no course: matches nothing (and is left out of an OR)
+        for course_id, section_ids in self.sections.items():
+            active = Enrolment.objects.filter(section_id__in=section_ids, status__in=Enrolment.ACTIVE)
+            q |= Q(**{course: course_id, f"{student}__in": active.values("user_id")})
+        return q
+
+    def sections_q(self) -> Q:
+        """staff_sections for these roles, as a filter on Section."""
+        return Q(course_id__in=self.courses) | Q(id__in=[i for ids in self.sections.values() for i in ids])
+
+
+def staff_reach(request) -> StaffReach:
+    """The StaffReach of the request's user, from the roles the navigation reads (one query a request,
+    shared with the page's navigation)."""
+    from courses.context_processors import staff_roles
+
+    return StaffReach.of(staff_roles(request))
+
+
+def staff_students_q(
+    user,
+    *,
+    student: str = "student_id",
+    course: str = "assignment__course_id",
+    reach: StaffReach | None = None,
+) -> Q:
     """Rows about one student in one course (a grade, a deadline, ...) that the staff member may see:
-    `student` and `course` name the row's student id and course id fields."""
+    `student` and `course` name the row's student id and course id fields. Given the user's `reach`
+    (StaffReach, from their roles read already), the same rule with their courses and sections as values;
+    otherwise the database reads the roles in subqueries."""
+    if reach is not None:
+        return reach.students_q(student=student, course=course)
     in_my_sections = Enrolment.objects.filter(
         user_id=OuterRef(student),
         section__course_id=OuterRef(course),

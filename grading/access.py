@@ -19,11 +19,12 @@ def grades_visible_to(user):
     return Grade.objects.filter(staff_scope_q(user) | own_released)
 
 
-def requests_visible_to(user):
+def requests_visible_to(user, *, reach: course_access.StaffReach | None = None):
     """The requests of the students the staff member may see (the rule of staff_scope_q, on the
-    request's own student and course), and the user's own."""
+    request's own student and course), and the user's own. With the user's `reach` (read with the
+    navigation: courses.access.staff_reach), the rule with their courses and sections as values."""
     own = Q(student=user)
-    staff = course_access.staff_students_q(user, student="student_id", course="course_id")
+    staff = course_access.staff_students_q(user, student="student_id", course="course_id", reach=reach)
     return RegradeRequest.objects.filter(staff | own)
 
 

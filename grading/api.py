@@ -315,7 +315,8 @@ class RegradeListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user to ask about
             return RegradeRequest.objects.none()
-        return selectors.regrade_list(self.request.user)
+        request = self.request
+        return selectors.regrade_list(request.user, reach=course_access.staff_reach(request))
 
     # 400: a filter value out of range; 404: a page past the last one.
     @extend_schema(responses={200: RegradeOut, 400: ERROR, 404: ERROR}, tags=["regrades"])

@@ -131,11 +131,11 @@ def regrade_requests_for_user(user):
     return _with_request_details(access.requests_visible_to(user))
 
 
-def regrade_list(user):
-    """The requests the user may see (grading.access), oldest first, bare: the list to narrow
-    (grading.filters.RegradeRequestFilter), count and page (portal.paging). Read a page's rows by their
-    ids with regrade_rows or regrade_queue_rows."""
-    return access.requests_visible_to(user).order_by("created_at", "id")
+def regrade_list(user, *, reach=None):
+    """The requests the user may see (grading.access; `reach`: their courses.access.StaffReach, if read),
+    oldest first, bare: the list to narrow (grading.filters.RegradeRequestFilter), count and page
+    (portal.paging). Read a page's rows by their ids with regrade_rows or regrade_queue_rows."""
+    return access.requests_visible_to(user, reach=reach).order_by("created_at", "id")
 
 
 def _username(field: str):
@@ -211,10 +211,10 @@ def regrade_page_rows(ids):
     return _page_rows().filter(pk__in=ids)
 
 
-def regrade_queue(user, *, courses):
+def regrade_queue(user, *, courses, reach=None):
     """The staff queue: regrade_list within `courses` (those the user staffs). Read a page's rows with
     regrade_queue_rows."""
-    return regrade_list(user).filter(course__in=courses)
+    return regrade_list(user, reach=reach).filter(course__in=courses)
 
 
 def regrade_queue_rows(ids):
@@ -256,13 +256,13 @@ class _OnePerGroup(Subquery):
         return []
 
 
-def open_counts_by_assignment(user) -> list[dict]:
+def open_counts_by_assignment(user, *, reach=None) -> list[dict]:
     """Open and claimed requests per assignment (`assignment_id`, `assignment_code`, `open`, `claimed`),
     for the queue's summary. Grouped by the request's own assignment; the code is looked up once per
     assignment, not joined to every request."""
     code = Assignment.objects.filter(pk=OuterRef("assignment_id")).order_by().values("code")
     return list(
-        access.requests_visible_to(user)
+        access.requests_visible_to(user, reach=reach)
         .filter(state__in=RegradeRequest.ACTIVE)
         .values("assignment_id")
         .annotate(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import localize
 
 from courses import access as course_access
+from courses.context_processors import staff_roles
 from courses.models import Course, UserNames
 from courses.readiness import flagged_for_student
 from courses.selectors.enrolments import enrolments_for_user
@@ -106,17 +107,22 @@ def assignment_outline(request, assignment_id: int):
 
 @login_required
 def regrade_queue(request):
-    courses = list(course_access.staff_courses(request.user).order_by("code"))  # the course filter's choices
+    # The user's roles, read once with the page's navigation: the course filter's choices (by code) and
+    # the staff scope as values (courses.access.StaffReach), not subqueries on the roles.
+    roles = staff_roles(request)
+    courses = sorted(
+        {course_id: code for _, course_id, code, *_ in roles}.items(), key=lambda c: (c[1], c[0])
+    )
     if not courses:
         raise Http404("The regrade queue is for course staff.")
-    # The courses' ids as a list, not the subquery again: a simpler query for the database to plan.
-    course_ids = [c.id for c in courses]
-    base = selectors.regrade_queue(request.user, courses=course_ids)
+    course_ids = [course_id for course_id, _ in courses]
+    reach = course_access.StaffReach.of(roles)
+    base = selectors.regrade_queue(request.user, courses=course_ids, reach=reach)
     params = request.GET.copy()
     if "state" not in params:
         params["state"] = "active"
     filterset = RegradeRequestFilter(params, queryset=base)
-    _limit_choices(filterset, request.user, course_ids, courses)
+    _limit_choices(filterset, reach, course_ids, courses)
     page = CountedPagePaginator(filterset.qs, 50, rows=selectors.regrade_queue_rows).get_page(
         request.GET.get("page")
     )
@@ -127,7 +133,7 @@ def regrade_queue(request):
             "filter": filterset,
             "page": page,
             "lines": _queue_lines(request, page),
-            "counts": selectors.open_counts_by_assignment(request.user),
+            "counts": selectors.open_counts_by_assignment(request.user, reach=reach),
             "query": _without_page(params),
             "filter_summary": _filter_summary(filterset.form),
         },
@@ -250,7 +256,7 @@ def _without_page(params) -> str:
     return params.urlencode()
 
 
-def _limit_choices(filterset, user, course_ids, courses) -> None:
+def _limit_choices(filterset, reach, course_ids, courses) -> None:
     """Offer only the user's own courses' assignments, and the sections they staff, in the filter form."""
     from django import forms
 
@@ -261,7 +267,7 @@ def _limit_choices(filterset, user, course_ids, courses) -> None:
         required=False,
         coerce=int,
         widget=QuickSelect,
-        choices=[("", "All courses")] + [(c.id, c.code) for c in courses],
+        choices=[("", "All courses"), *courses],
         label="Course",
     )
     # The assignments and their questions in one query, in the questions' order (assignment due time and
@@ -296,7 +302,7 @@ def _limit_choices(filterset, user, course_ids, courses) -> None:
         widget=QuickSelect,
         choices=[
             ("", "All sections"),
-            *course_access.staff_sections(user).order_by("code").values_list("id", "code"),
+            *course_access.staff_sections(None, reach=reach).order_by("code").values_list("id", "code"),
         ],
         label="Section",
     )

@@ -22,10 +22,13 @@ HOUR = timedelta(hours=1)
 State = RegradeRequest.State
 
 # Measured with 10 and with 300 (page) / 5,000 (API) open requests; the same on SQLite and PostgreSQL.
-API_LIST_QUERIES = 2  # the count with the page's ids (one query) + the page's rows (portal.paging)
-# session, user, "is staff?", filter choices (assignments with their questions, sections), the count with
-# the page's ids, the page's rows, open counts per assignment, navigation roles (1).
-PAGE_QUERIES = 9
+# The user's staff roles (read as the navigation reads them: the scope as values, courses.access.StaffReach),
+# the count with the page's ids (one query), the page's rows (portal.paging).
+API_LIST_QUERIES = 3
+# session, user, the user's roles (the navigation's query: the course filter's choices and the scope), filter
+# choices (assignments with their questions, sections), the count with the page's ids, the page's rows, open
+# counts per assignment.
+PAGE_QUERIES = 8
 
 
 @pytest.fixture
@@ -180,6 +183,29 @@ def test_the_queue_shows_only_the_courses_and_sections_one_staffs(client, world,
     html = page(client, ta_gr)
     assert ids_on_page(html) == ids(queue, "gr1_ps0_q1", "gr1_hw1_recent")
     assert "ug1" not in html and "ug2" not in html
+
+
+def test_a_section_ta_lists_only_their_sections_requests_on_the_api(
+    api, world, queue, django_assert_num_queries
+):
+    """The API's scope is the page's: a TA of one section sees the requests of its active students only."""
+    from courses.models import StaffRole
+    from tests.factories import StaffRoleFactory
+
+    ta_gr = UserFactory(username="ta_gr")
+    StaffRoleFactory(user=ta_gr, course=world.course, role=StaffRole.Role.TA, section=world.gr_section)
+    client = api.as_user(ta_gr)
+    with django_assert_num_queries(API_LIST_QUERIES):
+        body = client.get("/api/v1/regrade-requests/").json()
+    expected = list(
+        RegradeRequest.objects.filter(student__enrolments__section=world.gr_section)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+    assert expected and [r["id"] for r in body["results"]] == expected and body["count"] == len(expected)
+    assert {r["section"] for r in body["results"]} == {world.gr_section.code}
+    Enrolment.objects.filter(user=world.gr1).update(status=Enrolment.Status.DROPPED)
+    assert client.get("/api/v1/regrade-requests/").json()["count"] == 0
 
 
 # ---- a fixed number of queries -----------------------------------------------------------------------
