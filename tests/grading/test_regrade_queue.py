@@ -208,6 +208,25 @@ def test_a_section_ta_lists_only_their_sections_requests_on_the_api(
     assert client.get("/api/v1/regrade-requests/").json()["count"] == 0
 
 
+@pytest.mark.parametrize(
+    "params", [{"state": "bogus"}, {"older_than_hours": "-3"}, {"course": "0"}, {"section": "x"}]
+)
+def test_the_api_refuses_a_bad_filter_value(api, world, queue, params):
+    response = api.as_user(world.ta).get("/api/v1/regrade-requests/", params)
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["fields"]) == set(params)
+
+
+def test_the_api_lists_the_same_without_filters_and_with_empty_ones(api, world, queue):
+    client = api.as_user(world.ta)
+    bare = client.get("/api/v1/regrade-requests/", {"page_size": 3}).json()
+    empty = client.get("/api/v1/regrade-requests/", {"page_size": 3, "state": "", "course": ""}).json()
+    assert bare["count"] == RegradeRequest.objects.filter(course=world.course).count() > 3
+    assert {k: v for k, v in bare.items() if k not in ("next",)} == {
+        k: v for k, v in empty.items() if k not in ("next",)
+    }
+
+
 # ---- a fixed number of queries -----------------------------------------------------------------------
 
 
