@@ -1,5 +1,7 @@
-"""Helpers every test folder shares: a stopped clock and the API's one error shape."""
+"""Helpers every test folder shares: a stopped clock, the API's one error shape, and stopping a server
+process a test started."""
 
+import subprocess
 from datetime import datetime
 
 import time_machine
@@ -20,3 +22,16 @@ def error_of(response, status_code: int | None = None) -> dict:
     assert set(body) == {"detail", "code", "fields"}, body
     assert body["detail"]
     return body
+
+
+def stop_processes(*procs: subprocess.Popen, timeout: float = 20) -> None:
+    """Ask each process to stop (SIGTERM), all at once, then wait for each; kill one that will not stop."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

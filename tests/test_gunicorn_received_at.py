@@ -19,6 +19,7 @@ from courses.models import Submission
 from courses.services.accounts import api_token_create
 from courses.services.deadlines import deadline_recompute
 from tests.factories import AssignmentFactory, CourseFactory, EnrolmentFactory, SectionFactory, UserFactory
+from tests.helpers import stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_CLASS = "portal.gunicorn_workers.ReceivedAtThreadWorker"  # docker-compose.yml's
@@ -72,11 +73,7 @@ def one_slot_server(transactional_db, tmp_path):
             time.sleep(0.2)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_processes(proc)
 
 
 def _send(port: int, head: bytes, body: bytes = b"") -> socket.socket:

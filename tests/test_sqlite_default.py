@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.helpers import stop_processes
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "portal-demo"  # seed_demo's accounts
 AT_ONCE = 4
@@ -67,11 +69,7 @@ def server(tmp_path_factory):
                 time.sleep(0.3)
         yield base, path
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_processes(proc)
         log.close()
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from courses.services.deadlines import deadline_recompute
 from tests.factories import AssignmentFactory, CourseFactory, EnrolmentFactory, SectionFactory, UserFactory
+from tests.helpers import stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "pw-two-instances"
@@ -106,13 +107,7 @@ def two_instances(django_db_setup, tmp_path_factory):
                     time.sleep(0.2)
         yield bases
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(*procs)
 
 
 @pytest.fixture

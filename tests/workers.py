@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.helpers import stop_processes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -79,11 +81,5 @@ def named_workers(extra_env: dict[str, str]) -> Iterator[Callable[[str], subproc
     try:
         yield start
     finally:
-        for proc in started:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        stop_processes(*started)
         app.conf.task_always_eager, app.conf.broker_url, app.conf.task_default_queue = old

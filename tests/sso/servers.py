@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from tests.helpers import stop_processes
 from tests.sso.common import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -63,12 +64,7 @@ def _start(kind: str, directory: Path, env: dict, ready_path: str) -> Server:
 
 
 def _stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    stop_processes(server.process, timeout=10)
 
 
 @pytest.fixture(scope="session")
