@@ -50,9 +50,7 @@ def grade_export_request(
         course=course, format=format, requested_by=acting_user, created_at=now or timezone.now()
     )
     audit_record(actor=acting_user, course=course, action="grades.export", target=format, export_id=export.id)
-    from grading.tasks import run_grade_export
-
-    enqueue_on_commit(run_grade_export, export_id=export.id)
+    enqueue_on_commit("grading.tasks.run_grade_export", export_id=export.id)
     return export
 
 
@@ -109,12 +107,10 @@ def _collector_paused():
 
 def grade_exports_reclaim(*, now: datetime | None = None) -> list[int]:
     """Re-enqueue the exports whose worker stopped beating (a killed worker); their runs take them over."""
-    from grading.tasks import run_grade_export
-
     stale = jobs_stale(model=GradeExport, now=now)
     for export_id in stale:
         logger.warning("Grade export %s: its worker stopped beating; enqueueing a takeover", export_id)
-        enqueue_on_commit(run_grade_export, export_id=export_id)
+        enqueue_on_commit("grading.tasks.run_grade_export", export_id=export_id)
     return stale
 
 

@@ -27,3 +27,15 @@ def test_every_task_name_the_code_enqueues_is_a_registered_task():
     assert len(names) >= 8
     for name in sorted(names):
         assert task_name(name) == name
+
+
+def test_services_do_not_import_the_tasks_modules():
+    for path in [
+        *ROOT.glob("courses/services/*.py"),
+        *ROOT.glob("grading/services/*.py"),
+        ROOT / "portal/mail.py",
+    ]:
+        text = path.read_text()
+        assert not re.search(
+            r"from (courses|grading|portal)\.tasks import|import (courses|grading|portal)\.tasks", text
+        ), path
