@@ -22,6 +22,7 @@ from grading.models import (
     RegradeRequest,
 )
 from grading.totals import earned_points, grade_points, possible_points, question_infos
+from portal.paging import RowsByKeys
 
 
 @dataclass(frozen=True)
@@ -202,13 +203,13 @@ def regrade_rows(requests):
 # its ids. Building the subqueries and joins of a row again for every page cost more than reading it.
 @cache
 def _page_rows():
-    return regrade_rows(RegradeRequest.objects.all())
+    return RowsByKeys(regrade_rows(RegradeRequest.objects.all()))
 
 
-def regrade_page_rows(ids):
+def regrade_page_rows(ids) -> list[dict]:
     """The requests with these ids (one page of regrade_list: already narrowed to what the user may see)
-    as the rows of regrade_rows; one query."""
-    return _page_rows().filter(pk__in=ids)
+    as the rows of regrade_rows; one query (its SQL compiled once per page size: portal.paging.RowsByKeys)."""
+    return _page_rows()(ids)
 
 
 def regrade_queue(user, *, courses, reach=None):
@@ -221,8 +222,8 @@ def regrade_queue_rows(ids):
     """The queue's requests with these ids (already narrowed to what the user may see) as the rows of
     regrade_rows and what the queue page shows besides: who claimed it (`claimed_by_id`), the question's
     title and points, the student's names, and `current_score`, the question's score now (after an
-    accepted request, the new one); one query."""
-    return _queue_rows().filter(pk__in=ids)
+    accepted request, the new one); one query (its SQL compiled once per page size)."""
+    return _queue_rows()(ids)
 
 
 @cache
@@ -232,7 +233,7 @@ def _queue_rows():
             grade_id=OuterRef("grade_id"), question_id=OuterRef("question_id")
         ).values("score")[:1]
     )
-    return (
+    return RowsByKeys(
         RegradeRequest.objects.annotate(**_row_subqueries(), current_score=current_score)
         .values(
             *_ROW_FIELDS,

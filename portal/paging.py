@@ -7,6 +7,7 @@ Here the expensive query only ever sees the page's keys. The pages it returns ar
 same order, same count, same errors for a page number out of range."""
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import connections
 from django.db.models import Count, Window
 
 
@@ -63,3 +64,47 @@ class CountedPagePaginator(Paginator):
         if keys or number == 1:
             self.__dict__["count"] = keys[0][1] if keys else 0
         return [pk for pk, _ in keys]
+
+
+class RowsByKeys:
+    """The rows of a values() queryset (ordered, built once from code alone) for a page's primary keys: a
+    `rows` reader for CountedPagePaginator. Its SQL is the same for every page of as many keys but for the
+    keys, so it is compiled once per number of keys (and database): a page costs the query, not Django
+    building and compiling its subqueries and joins again. Nothing read is kept; the rows are the
+    queryset's, narrowed to the keys (`queryset.filter(pk__in=keys)`), as dicts, in its order."""
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+        self._compiled: dict = {}
+
+    def __call__(self, keys) -> list[dict]:
+        keys = list(keys)
+        connection = connections[self.queryset.db]
+        key = (connection.alias, connection.vendor, len(keys))
+        if key not in self._compiled:
+            self._compiled[key] = self._compile(len(keys))
+        compiled = self._compiled[key]
+        if compiled is None:  # the keys could not be told from the query's other values
+            return list(self.queryset.filter(pk__in=keys))
+        compiler, sql, params, slots, names = compiled
+        params = list(params)
+        for position, index in slots:
+            params[position] = keys[index]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        indexes = range(len(names))
+        return [{names[i]: row[i] for i in indexes} for row in compiler.results_iter(results=[fetched])]
+
+    def _compile(self, count: int):
+        marks = [-1_000_000_007 - i for i in range(count)]  # never a key: keys are positive
+        query = self.queryset.filter(pk__in=marks).query
+        compiler = query.get_compiler(using=self.queryset.db)
+        sql, params = compiler.as_sql()
+        index_of = {mark: i for i, mark in enumerate(marks)}
+        slots = [(position, index_of[p]) for position, p in enumerate(params) if p in index_of]
+        if sorted(index for _, index in slots) != list(range(count)):
+            return None
+        # As Django's ValuesIterable names the columns.
+        names = list(query.selected or [*query.extra_select, *query.values_select, *query.annotation_select])
+        return compiler, sql, tuple(params), tuple(slots), names
