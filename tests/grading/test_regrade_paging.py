@@ -121,3 +121,26 @@ def test_the_filter_offers_the_staffed_courses_assignments_and_questions_in_orde
     assert options("assignment") == ["All assignments", "PS0", "HW1", "HW2"]
     assert hw2.questions.count() == 0
     assert options("question") == ["All questions", "PS0 A", "PS0 B", "HW1 Q1", "HW1 Q2"]
+
+
+def test_rows_read_by_their_keys_are_the_querysets_rows(world):
+    """portal.paging.RowsByKeys compiles a rows query once per number of keys: every page of that size,
+    in any order of keys, reads what the queryset narrowed to the keys reads (claimed, resolved and
+    scored rows too)."""
+    from grading import selectors
+    from grading.models import RegradeRequest
+    from portal.paging import RowsByKeys
+
+    bulk_open_requests(world, 9)
+    ids = list(RegradeRequest.objects.order_by("created_at", "id").values_list("id", flat=True))
+    RegradeRequest.objects.filter(pk=ids[0]).update(state="claimed", claimed_by=world.ta, claimed_at=NOW)
+    RegradeRequest.objects.filter(pk=ids[4]).update(
+        state="rejected", claimed_by=world.ta, resolved_by=world.ta, resolved_at=NOW, response="No."
+    )
+    for queryset in (
+        selectors.regrade_rows(RegradeRequest.objects.all()),
+        selectors._queue_rows().queryset,
+    ):
+        rows = RowsByKeys(queryset)
+        for keys in (ids[:4], ids[4:8], ids[8:], ids[3::-1], ids[2:6], ids):
+            assert rows(keys) == list(queryset.filter(pk__in=keys)), keys
