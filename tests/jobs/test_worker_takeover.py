@@ -18,7 +18,7 @@ from tests.conftest import wait_for
 from tests.factories import AssignmentFactory, CourseFactory, StaffRoleFactory, UserFactory, eastern
 from tests.workers import named_workers
 
-STUDENTS = 20_000
+STUDENTS = 6_000  # 60 chunks of 100, 0.2 s apart: a run takes some 12 s, long enough to kill half-way
 pytestmark = pytest.mark.worker
 
 
@@ -33,15 +33,22 @@ def shared_media(tmp_path, monkeypatch, settings):
     return tmp_path
 
 
+# A heartbeat older than this is a dead worker's (60 s in production). The workers beat at every chunk,
+# a few times a second, so 15 s is still far from a live worker's and the test waits 45 s less.
+STALE_SECONDS = 15
+
+
 @pytest.fixture
-def workers(transactional_db, shared_media):
+def workers(transactional_db, shared_media, settings):
     """Start `celery worker`s on one test queue, on demand; each can be SIGKILLed. Exports go slowly
     (100 students a chunk, 0.2 s after each) so that a kill lands half-way."""
+    settings.PORTAL_JOB_STALE_SECONDS = STALE_SECONDS  # the reclaim, run here, and the workers agree
     with named_workers(
         {
             "DJANGO_MEDIA_ROOT": str(shared_media),
             "PORTAL_EXPORT_CHUNK_ROWS": "100",
             "PORTAL_EXPORT_CHUNK_DELAY_SECONDS": "0.2",
+            "PORTAL_JOB_STALE_SECONDS": str(STALE_SECONDS),
         }
     ) as start:
         yield start
