@@ -208,6 +208,35 @@ def test_a_section_ta_lists_only_their_sections_requests_on_the_api(
     assert client.get("/api/v1/regrade-requests/").json()["count"] == 0
 
 
+def test_the_scope_from_the_roles_is_the_scope_the_database_works_out(rf, world, queue):
+    """courses.access.StaffReach (the staff rule worked out from the roles the navigation reads) lists the
+    same requests as the rule's subqueries, for every kind of role and for a student."""
+    from courses.access import staff_reach
+    from courses.models import StaffRole
+    from grading.access import requests_visible_to
+    from tests.factories import StaffRoleFactory
+
+    Role = StaffRole.Role
+    ta_gr = UserFactory(username="ta_gr")
+    StaffRoleFactory(user=ta_gr, course=world.course, role=Role.TA, section=world.gr_section)
+    mixed = UserFactory(username="mixed")  # a section TA here, whole-course TA of the other course
+    StaffRoleFactory(user=mixed, course=world.course, role=Role.TA, section=world.ug_section)
+    StaffRoleFactory(user=mixed, course=world.other_course, role=Role.TA)
+    both = UserFactory(username="both")  # a section role in a course they also staff as a whole
+    StaffRoleFactory(user=both, course=world.course, role=Role.TA, section=world.gr_section)
+    StaffRoleFactory(user=both, course=world.course, role=Role.INSTRUCTOR)
+    seen = {}
+    for user in (world.instructor, world.ta, world.other_ta, ta_gr, mixed, both, world.gr1, world.ug1):
+        request = rf.get("/")
+        request.user = user
+        by_roles = set(requests_visible_to(user, reach=staff_reach(request)).values_list("id", flat=True))
+        assert by_roles == set(requests_visible_to(user).values_list("id", flat=True)), user.username
+        seen[user.username] = by_roles
+    assert seen["ta_gr"] and seen["mixed"] and seen["ta_gr"] | seen["mixed"] == seen[world.ta.username]
+    assert not seen["ta_gr"] & seen["mixed"] and seen["both"] == seen[world.ta.username]
+    assert seen["other_ta"] == set()
+
+
 @pytest.mark.parametrize(
     "params", [{"state": "bogus"}, {"older_than_hours": "-3"}, {"course": "0"}, {"section": "x"}]
 )
