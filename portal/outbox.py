@@ -13,6 +13,7 @@ In eager mode (no REDIS_URL: the zero-setup default and the tests) "sending" run
 """
 
 import logging
+import threading
 from datetime import timedelta
 
 from django.db import transaction
@@ -58,15 +59,20 @@ def outbox_record(*, task_name: str, kwargs: dict):
 
 
 def registered_tasks():
-    """Celery's registry of tasks, with every installed app's tasks module imported (once per process)."""
+    """Celery's registry of tasks, with every installed app's tasks module imported (once per process;
+    a threaded worker's other threads wait for that one discovery rather than see the registry half
+    filled)."""
     app = _app()
-    if not _discovered:
-        app.loader.import_default_modules()
-        _discovered.append(True)
+    if not _discovered.is_set():
+        with _discovering:
+            if not _discovered.is_set():
+                app.loader.import_default_modules()
+                _discovered.set()
     return app.tasks
 
 
-_discovered: list[bool] = []
+_discovering = threading.Lock()
+_discovered = threading.Event()
 
 
 def _publish(message) -> None:

@@ -39,3 +39,47 @@ def test_services_do_not_import_the_tasks_modules():
         assert not re.search(
             r"from (courses|grading|portal)\.tasks import|import (courses|grading|portal)\.tasks", text
         ), path
+
+
+RACE = """
+import threading
+import django
+
+django.setup()
+from portal.tasking import task_name
+
+errors = []
+start = threading.Barrier(8)
+
+
+def enqueue_name():
+    start.wait()
+    try:
+        task_name("courses.tasks.send_submission_receipt")
+    except Exception as exc:
+        errors.append(repr(exc))
+
+
+threads = [threading.Thread(target=enqueue_name) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(len(errors), errors[:1])
+"""
+
+
+def test_the_first_requests_of_a_threaded_worker_find_the_tasks_together():
+    # gunicorn's threads enqueue at once in a fresh process: each must wait for the one discovery of the
+    # tasks modules, not find the registry half-filled (500s at a deadline spike's start).
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test", "PYTHONPATH": str(ROOT)}
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", RACE], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout
