@@ -263,7 +263,11 @@ CELERY_TIMEZONE = "UTC"
 # max_retries 0: a publish whose connection is refused gives up at once (kombu otherwise retries for some
 # 6 s, and a write with the broker down took that long to answer); the worker's own reconnecting is
 # governed by broker_connection_retry, not by this.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "visibility_timeout": 30 * 60, "max_retries": 0}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "visibility_timeout": 30 * 60,
+    "max_retries": 0,
+}
 # The worker also sweeps the outbox this often (0: only `manage.py outbox_relay` does).
 PORTAL_OUTBOX_WORKER_SWEEP_SECONDS = int(os.environ.get("PORTAL_OUTBOX_WORKER_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
