@@ -8,7 +8,7 @@ same order, same count, same errors for a page number out of range."""
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connections
-from django.db.models import Count, Window
+from django.db.models import Count, F, Lookup, Window
 
 
 class CountedPagePaginator(Paginator):
@@ -66,12 +66,27 @@ class CountedPagePaginator(Paginator):
         return [pk for pk, _ in keys]
 
 
+class _AnyOf(Lookup):
+    """`lhs = ANY(%s)` with the keys as one array parameter (PostgreSQL): the statement is the same for any
+    number of keys, so psycopg keeps its parsed form (it parses anew a statement of more than 50
+    parameters, as `IN (%s, %s, …)` of a page of a hundred keys is, which cost more than the query)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
 class RowsByKeys:
     """The rows of a values() queryset (ordered, built once from code alone) for a page's primary keys: a
-    `rows` reader for CountedPagePaginator. Its SQL is the same for every page of as many keys but for the
-    keys, so it is compiled once per number of keys (and database): a page costs the query, not Django
-    building and compiling its subqueries and joins again. Nothing read is kept; the rows are the
-    queryset's, narrowed to the keys (`queryset.filter(pk__in=keys)`), as dicts, in its order."""
+    `rows` reader for CountedPagePaginator. Its SQL is the same for every page but for the keys, so it is
+    compiled once (per database; elsewhere than PostgreSQL once per number of keys): a page costs the
+    query, not Django building and compiling its subqueries and joins again. Nothing read is kept; the
+    rows are the queryset's, narrowed to the keys (`queryset.filter(pk__in=keys)`), as dicts, in its
+    order."""
 
     def __init__(self, queryset):
         self.queryset = queryset
@@ -80,31 +95,42 @@ class RowsByKeys:
     def __call__(self, keys) -> list[dict]:
         keys = list(keys)
         connection = connections[self.queryset.db]
-        key = (connection.alias, connection.vendor, len(keys))
+        as_array = connection.vendor == "postgresql"
+        key = (connection.alias, connection.vendor, None if as_array else len(keys))
         if key not in self._compiled:
-            self._compiled[key] = self._compile(len(keys))
+            self._compiled[key] = self._compile(None if as_array else len(keys))
         compiled = self._compiled[key]
         if compiled is None:  # the keys could not be told from the query's other values
             return list(self.queryset.filter(pk__in=keys))
         compiler, sql, params, slots, names = compiled
         params = list(params)
         for position, index in slots:
-            params[position] = keys[index]
+            params[position] = keys if index is None else keys[index]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
         indexes = range(len(names))
         return [{names[i]: row[i] for i in indexes} for row in compiler.results_iter(results=[fetched])]
 
-    def _compile(self, count: int):
-        marks = [-1_000_000_007 - i for i in range(count)]  # never a key: keys are positive
-        query = self.queryset.filter(pk__in=marks).query
+    def _compile(self, count: int | None):
+        """The compiled query for `count` keys as as many parameters, or (None) for the keys as one array."""
+        if count is None:
+            marks = [-1_000_000_007]  # never a key: keys are positive; found by identity
+            query = self.queryset.filter(_AnyOf(F("pk"), marks)).query
+        else:
+            marks = [-1_000_000_007 - i for i in range(count)]
+            query = self.queryset.filter(pk__in=marks).query
         compiler = query.get_compiler(using=self.queryset.db)
         sql, params = compiler.as_sql()
-        index_of = {mark: i for i, mark in enumerate(marks)}
-        slots = [(position, index_of[p]) for position, p in enumerate(params) if p in index_of]
-        if sorted(index for _, index in slots) != list(range(count)):
-            return None
+        if count is None:
+            slots = [(position, None) for position, p in enumerate(params) if p is marks]
+            if len(slots) != 1:
+                return None
+        else:
+            index_of = {mark: i for i, mark in enumerate(marks)}
+            slots = [(position, index_of[p]) for position, p in enumerate(params) if p in index_of]
+            if sorted(index for _, index in slots) != list(range(count)):
+                return None
         # As Django's ValuesIterable names the columns.
         names = list(query.selected or [*query.extra_select, *query.values_select, *query.annotation_select])
         return compiler, sql, tuple(params), tuple(slots), names

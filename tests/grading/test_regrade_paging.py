@@ -144,3 +144,29 @@ def test_rows_read_by_their_keys_are_the_querysets_rows(world):
         rows = RowsByKeys(queryset)
         for keys in (ids[:4], ids[4:8], ids[8:], ids[3::-1], ids[2:6], ids):
             assert rows(keys) == list(queryset.filter(pk__in=keys)), keys
+
+
+def test_rows_by_keys_on_postgresql_compile_once_for_any_number_of_keys(world):
+    """On PostgreSQL the keys go as one array parameter (`= ANY(%s)`): one compiled statement serves a
+    page of 1 key and of 100 (psycopg parses anew, every time, a statement of more than 50 parameters),
+    and the rows still come in the queryset's order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from grading import selectors
+    from grading.models import RegradeRequest
+    from portal.paging import RowsByKeys
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the array parameter is PostgreSQL's")
+    bulk_open_requests(world, 100)
+    queryset = selectors.regrade_rows(RegradeRequest.objects.all())
+    ids = list(queryset.values_list("id", flat=True))
+    assert len(ids) == 100
+    rows = RowsByKeys(queryset)
+    with CaptureQueriesContext(connection) as queries:
+        for keys in (ids[:1], ids[::-1], ids[10:61]):
+            assert rows(keys) == list(queryset.filter(pk__in=keys))
+    assert len(rows._compiled) == 1
+    ours = [q["sql"] for q in queries.captured_queries if "ANY(" in q["sql"]]
+    assert len(ours) == 3 and len({s.split("ANY(")[0] for s in ours}) == 1
