@@ -3,6 +3,7 @@ learns nothing about objects outside their courses."""
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -10,6 +11,50 @@ from courses.models import Assignment, Course, Enrolment, Section, StaffRole, Te
 from portal.errors import ObjectNotFound, PermissionDenied
 
 Role = StaffRole.Role
+
+
+STUDENT = "student"
+_ACTIVE = [str(status) for status in Enrolment.ACTIVE]
+# One round trip: the staff roles, and one "student" row when an active enrolment exists. Plain SQL
+# (PostgreSQL and SQLite): every page asks (its navigation), and the ORM's building of this union cost
+# more than the query. A role's section and the section's course come along for staff_roles (what
+# StaffReach reads); the navigation uses the first three columns.
+_ROLES_QUERY = (
+    f"SELECT r.role, r.course_id, c.code, r.section_id, s.course_id FROM {StaffRole._meta.db_table} r "
+    f"JOIN {Course._meta.db_table} c ON c.id = r.course_id "
+    f"LEFT JOIN {Section._meta.db_table} s ON s.id = r.section_id WHERE r.user_id = %s "
+    f"UNION ALL SELECT '{STUDENT}', NULL, '', NULL, NULL WHERE EXISTS (SELECT 1 FROM {Enrolment._meta.db_table} e "
+    f"WHERE e.user_id = %s AND e.status IN ({', '.join(['%s'] * len(_ACTIVE))}))"
+)
+
+
+def user_roles(request, *, full: bool = False) -> tuple:
+    """The request's user's roles, read once a request: a (role, course id, course code, section id or
+    None, the section's course id or None) row per staff role, and ("student", None, "", None, None) when
+    they hold an active enrolment; none for an anonymous user. Rows a view read with a query of its own
+    (roles_read) have the first three columns only; `full` reads the rest when those are all there is."""
+    cached = getattr(request, "_portal_roles", None)
+    if cached is not None and (cached[0] or not full):
+        return cached[1]
+    rows: tuple = ()
+    user = request.user
+    if user.is_authenticated:
+        with connection.cursor() as cursor:
+            cursor.execute(_ROLES_QUERY, [user.pk, user.pk, *_ACTIVE])
+            rows = tuple(cursor.fetchall())
+    request._portal_roles = (True, rows)
+    return rows
+
+
+def roles_read(request, rows) -> None:
+    """The request's user's roles as a view read them in a query of its own: (role, course id, course
+    code) per staff role and ("student", None, "") for an active enrolment, saving user_roles' query."""
+    request._portal_roles = (False, tuple(rows))
+
+
+def staff_roles(request) -> tuple:
+    """The rows of user_roles for the user's staff roles (all five columns)."""
+    return tuple(r for r in user_roles(request, full=True) if r[0] != STUDENT)
 
 
 def staff_courses(user, *, role: str | None = None) -> QuerySet[Course]:
@@ -252,7 +297,7 @@ class StaffReach:
     @classmethod
     def of(cls, roles) -> "StaffReach":
         """From the user's roles as (role, course id, course code, section id, the section's course id)
-        rows, as the navigation reads them (courses.context_processors.staff_roles)."""
+        rows, as staff_roles reads them."""
         whole = sorted({r[1] for r in roles if r[3] is None or r[0] == Role.INSTRUCTOR})
         sections: dict[int, list[int]] = {}
         for role, _, _, section_id, section_course_id in roles:
@@ -275,10 +320,8 @@ class StaffReach:
 
 
 def staff_reach(request) -> StaffReach:
-    """The StaffReach of the request's user, from the roles the navigation reads (one query a request,
-    shared with the page's navigation)."""
-    from courses.context_processors import staff_roles
-
+    """The StaffReach of the request's user, from the roles read once a request (staff_roles, shared with
+    the page's navigation)."""
     return StaffReach.of(staff_roles(request))
 
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from courses import access, selectors
-from courses.context_processors import nav_read
 from courses.models import Course
 from courses.readiness import flagged_for_student, readiness_by_student
 from courses.selectors.attention import EXTENSIONS_RECENT_DAYS, REGRADE_WAITING_HOURS, staff_attention
@@ -74,7 +73,9 @@ def my_deadlines(request):
     user = request.user
     nav_rows: list = []
     rows = selectors.deadlines_for_student(user, now=now, nav_rows=nav_rows)
-    nav_read(request, nav_rows)  # read with the student's courses: the navigation's own query is saved
+    access.roles_read(
+        request, nav_rows
+    )  # read with the student's courses: the navigation's own query is saved
     to_do, done = deadlines_due_next(rows)
     many_courses = len({row.course.id for row in rows}) > 1
     reader = (user.time_zone_display, user.browser_time_zone, many_courses)

@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.formats import localize
 
 from courses import access as course_access
-from courses.context_processors import staff_roles
 from courses.models import Course, UserNames
 from courses.readiness import flagged_for_student
 from courses.selectors.enrolments import enrolments_for_user
@@ -109,7 +108,7 @@ def assignment_outline(request, assignment_id: int):
 def regrade_queue(request):
     # The user's roles, read once with the page's navigation: the course filter's choices (by code) and
     # the staff scope as values (courses.access.StaffReach), not subqueries on the roles.
-    roles = staff_roles(request)
+    roles = course_access.staff_roles(request)
     courses = sorted(
         {course_id: code for _, course_id, code, *_ in roles}.items(), key=lambda c: (c[1], c[0])
     )

@@ -171,7 +171,7 @@ def deadlines_for_student(
     on the spot, so the student always sees the window of today's due time, policy and extension.
 
     Two queries, whatever the number of assignments or students. Given a list as `nav_rows`, the first
-    also reads what the page's navigation needs and appends it there (courses.context_processors.nav_read).
+    also reads what the page's navigation needs and appends it there (courses.access.roles_read).
     """
     now = now or timezone.now()
     course_ids = _student_courses(user, course_id, nav_rows)
