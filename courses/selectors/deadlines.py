@@ -2,6 +2,7 @@
 row is stale or missing) and the staff's submission overview."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -161,6 +162,19 @@ def _as_instant(value):
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored in UTC (USE_TZ)
 
 
+def late_days_used_elsewhere(*, assignment: Assignment, student_ids: Iterable[int]) -> dict[int, int]:
+    """Late days each student has spent on the course's other assignments: the bank's one sum."""
+    return dict(
+        EffectiveDeadline.objects.filter(
+            assignment__course_id=assignment.course_id, student_id__in=student_ids
+        )
+        .exclude(assignment=assignment)
+        .values("student_id")
+        .annotate(spent=Sum("late_days_used"))
+        .values_list("student_id", "spent")
+    )
+
+
 def deadlines_for_student(
     user, *, now: datetime | None = None, course_id: int | None = None, nav_rows: list | None = None
 ) -> list[DeadlineRow]:
@@ -188,25 +202,28 @@ def deadlines_for_student(
         course = course_ids[assignment.course_id]
         policy = policies[course.id]
         stored = row.id is not None
+        # The bank as stored today: what the student spent on the course's other assignments.
+        spent_elsewhere = late_days_spent[course.id] - (row.late_days_used if stored else 0)
+        available = late_days_left(course.late_day_bank, spent_elsewhere)
         current_key = deadline_inputs_key(
             policy=policy,
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
             extension_due_at=extension_due_at,
+            late_days_available=available,
         )
         if stored and row.inputs_key == current_key:
             window = Window(row.due_at, row.grace_ends_at, row.closes_at, row.extension_due_at)
             submitted_at, outcome, late_days = row.last_submitted_at, row.outcome, row.late_days_used
         else:
             # Missing or stale: the rules decide, with the late days spent elsewhere as stored today.
-            spent_elsewhere = late_days_spent[course.id] - (row.late_days_used if stored else 0)
             submitted_at = row.last_submitted_at if stored else None
             evaluation = deadline_evaluate(
                 policy=policy,
                 due_at=assignment.due_at,
                 grace_allowed=assignment.grace_allowed,
                 extension_due_at=extension_due_at,
-                late_days_available=late_days_left(course.late_day_bank, spent_elsewhere),
+                late_days_available=available,
                 submitted_at=submitted_at,
                 closed_at=row.closed_at if stored else None,
                 now=now,
@@ -314,40 +331,37 @@ def _refresh_stale_rows(assignment: Assignment, rows: list[EffectiveDeadline], e
     course = assignment.course
     policy = Policy.of(course)
 
-    def key(extension_due_at):
-        return deadline_inputs_key(
-            policy=policy,
-            due_at=assignment.due_at,
-            grace_allowed=assignment.grace_allowed,
-            extension_due_at=extension_due_at,
-        )
+    spent: dict[int, int] = {}
+    if policy.kind == Course.LatePolicy.LATE_DAYS and assignment.grace_allowed:  # part of each row's key
+        spent = late_days_used_elsewhere(assignment=assignment, student_ids=[r.student_id for r in rows])
 
-    shared_key = key(None)
-    stale = [
-        r
-        for r in rows
-        if r.inputs_key != (key(extensions[r.student_id]) if r.student_id in extensions else shared_key)
-    ]
+    def available(student_id: int) -> int:
+        return late_days_left(course.late_day_bank, spent.get(student_id, 0))
+
+    keys: dict[tuple, str] = {}  # most students share one key: worked out once each
+
+    def key(student_id: int) -> str:
+        inputs = (extensions.get(student_id), available(student_id))
+        if inputs not in keys:
+            keys[inputs] = deadline_inputs_key(
+                policy=policy,
+                due_at=assignment.due_at,
+                grace_allowed=assignment.grace_allowed,
+                extension_due_at=inputs[0],
+                late_days_available=inputs[1],
+            )
+        return keys[inputs]
+
+    stale = [r for r in rows if r.inputs_key != key(r.student_id)]
     if not stale:
         return
-    spent: dict[int, int] = {}
-    if policy.kind == Course.LatePolicy.LATE_DAYS:
-        spent = dict(
-            EffectiveDeadline.objects.filter(
-                assignment__course_id=course.id, student_id__in=[r.student_id for r in stale]
-            )
-            .exclude(assignment=assignment)
-            .values("student_id")
-            .annotate(spent=Sum("late_days_used"))
-            .values_list("student_id", "spent")
-        )
     for row in stale:
         evaluation = deadline_evaluate(
             policy=policy,
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
             extension_due_at=extensions.get(row.student_id),
-            late_days_available=late_days_left(course.late_day_bank, spent.get(row.student_id, 0)),
+            late_days_available=available(row.student_id),
             submitted_at=row.last_submitted_at,
             closed_at=row.closed_at,
             now=now,

@@ -6,10 +6,11 @@ from datetime import datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
-from django.db.models import Case, Exists, OuterRef, Q, Sum, Value, When, sql
+from django.db.models import Case, Exists, OuterRef, Q, Value, When, sql
 from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission
+from courses.selectors.deadlines import late_days_used_elsewhere
 from courses.services.windows import (
     Policy,
     Window,
@@ -25,19 +26,6 @@ Outcome = EffectiveDeadline.Outcome
 ACTIVE_STATUSES = Enrolment.ACTIVE
 # Above this many drifted rows of one assignment, the reconciliation recomputes the whole class at once.
 RECONCILE_WHOLE_CLASS = 500
-
-
-def late_days_used_elsewhere(*, assignment: Assignment, student_ids: Iterable[int]) -> dict[int, int]:
-    """Late days each student has spent on the course's other assignments: the bank's one sum."""
-    return dict(
-        EffectiveDeadline.objects.filter(
-            assignment__course_id=assignment.course_id, student_id__in=student_ids
-        )
-        .exclude(assignment=assignment)
-        .values("student_id")
-        .annotate(spent=Sum("late_days_used"))
-        .values_list("student_id", "spent")
-    )
 
 
 def deadline_recompute(
@@ -178,12 +166,13 @@ def _upsert_individual(assignment, course, policy, student_ids, extensions, now)
     rows = []
     for student_id in student_ids:
         extension_due_at = extensions.get(student_id)
+        available = late_days_left(course.late_day_bank, used_elsewhere.get(student_id, 0))
         evaluation = deadline_evaluate(
             policy=policy,
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
             extension_due_at=extension_due_at,
-            late_days_available=late_days_left(course.late_day_bank, used_elsewhere.get(student_id, 0)),
+            late_days_available=available,
             submitted_at=latest.get(student_id),
             closed_at=closed_at.get(student_id),
             now=now,
@@ -208,6 +197,7 @@ def _upsert_individual(assignment, course, policy, student_ids, extensions, now)
                     due_at=assignment.due_at,
                     grace_allowed=assignment.grace_allowed,
                     extension_due_at=extension_due_at,
+                    late_days_available=available,
                 ),
             )
         )
@@ -273,28 +263,44 @@ def _reconcile_assignment(assignment: Assignment, now: datetime) -> int:
     ).values("user_id")
     extensions = dict(Extension.objects.filter(assignment=assignment).values_list("student_id", "due_at"))
 
-    def key(extension_due_at):
+    def key(extension_due_at, available: int = 0):
         return deadline_inputs_key(
             policy=policy,
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
             extension_due_at=extension_due_at,
+            late_days_available=available,
         )
 
     drifted = set(rows.exclude(student_id__in=active_ids).values_list("student_id", flat=True))
-    drifted |= set(
-        rows.filter(student_id__in=active_ids)
-        .exclude(student_id__in=list(extensions))
-        .exclude(inputs_key=key(None))
-        .values_list("student_id", flat=True)
-    )
-    drifted |= {
-        student_id
-        for student_id, stored_key in rows.filter(student_id__in=list(extensions)).values_list(
-            "student_id", "inputs_key"
+    if policy.kind == Course.LatePolicy.LATE_DAYS and assignment.grace_allowed:
+        # Each student's key holds the late days their window offers: compared row by row.
+        stored = dict(rows.filter(student_id__in=active_ids).values_list("student_id", "inputs_key"))
+        spent = late_days_used_elsewhere(assignment=assignment, student_ids=list(stored))
+        keys: dict[tuple, str] = {}
+        for student_id, stored_key in stored.items():
+            inputs = (
+                extensions.get(student_id),
+                late_days_left(assignment.course.late_day_bank, spent.get(student_id, 0)),
+            )
+            if inputs not in keys:
+                keys[inputs] = key(*inputs)
+            if stored_key != keys[inputs]:
+                drifted.add(student_id)
+    else:
+        drifted |= set(
+            rows.filter(student_id__in=active_ids)
+            .exclude(student_id__in=list(extensions))
+            .exclude(inputs_key=key(None))
+            .values_list("student_id", flat=True)
         )
-        if stored_key != key(extensions[student_id])
-    }
+        drifted |= {
+            student_id
+            for student_id, stored_key in rows.filter(student_id__in=list(extensions)).values_list(
+                "student_id", "inputs_key"
+            )
+            if stored_key != key(extensions[student_id])
+        }
     drifted |= set(
         Enrolment.objects.filter(section__course_id=assignment.course_id, status__in=ACTIVE_STATUSES)
         .exclude(user_id__in=rows.values("student_id"))

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from courses import access
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission, User
+from courses.selectors.deadlines import late_days_used_elsewhere
 from courses.services.audit import audit_record
-from courses.services.deadlines import late_days_used_elsewhere
 from courses.services.windows import (
     Policy,
     deadline_inputs_key,
@@ -230,6 +230,7 @@ def submission_create(
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
             extension_due_at=extension_due_at,
+            late_days_available=late_days_available,
         ),
     }
     if row is not None:  # the locked row: one UPDATE

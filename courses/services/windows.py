@@ -63,6 +63,12 @@ class Policy:
         )
 
 
+def late_days_offered(policy: Policy, late_days_available: int) -> int:
+    """The late days a window under the late-day bank offers: what is left of the bank, at most the
+    per-assignment cap."""
+    return max(0, min(policy.late_days_per_assignment, late_days_available))
+
+
 @dataclass(frozen=True)
 class Window:
     due_at: datetime
@@ -90,7 +96,7 @@ def window_for(
         if policy.kind == "grace":
             extra_days = policy.grace_days
         elif policy.kind == "late_days":
-            extra_days = max(0, min(policy.late_days_per_assignment, late_days_available))
+            extra_days = late_days_offered(policy, late_days_available)
         elif policy.kind == "penalty":
             extra_days = policy.penalty_max_days
     grace_ends_at = add_local_days(effective_due, extra_days, policy.zone) if extra_days else None
@@ -144,13 +150,15 @@ def deadline_inputs_key(
     grace_allowed: bool,
     extension_due_at: datetime | None,
     active: bool = True,
+    late_days_available: int = 0,
 ) -> str:
     """Which version of its inputs a stored effective deadline was computed from: the assignment's due
-    time and grace flag, the course's policy (kind, its numbers, time zone), the student's extension and
-    whether their enrolment is active. A stored row whose key differs from this (or is empty) is stale: reads
-    compute the window from the rules instead, and the reconciliation task rewrites it.
-
-    Late days spent on the course's other assignments are not part of the key (they are stored rows too).
+    time and grace flag, the course's policy (kind, its numbers, time zone), the student's extension,
+    whether their enrolment is active, and under the late-day bank the late days the window offers (what
+    the student has left of the bank after the course's other assignments, at most the cap: a late
+    submission elsewhere shortens this window before the recompute has rewritten it). A stored row whose
+    key differs from this (or is empty) is stale: reads compute the window from the rules instead, and the
+    reconciliation task rewrites it.
     """
     parts = (
         "v1",
@@ -160,6 +168,8 @@ def deadline_inputs_key(
         extension_due_at.timestamp() if extension_due_at is not None else "",
         int(active),
     )
+    if policy.kind == "late_days" and grace_allowed:  # the other policies' keys are as they were
+        parts += (f"offers {late_days_offered(policy, late_days_available)}",)
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
 
 

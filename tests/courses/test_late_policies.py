@@ -236,3 +236,52 @@ def test_late_work_reads_submitted_late_in_the_response_the_api_and_the_outcome(
     assert response.json()["timing"] == "late"
     assert row["status"] == "submitted_late"
     assert row_of(world.ug1, hw1).outcome == EffectiveDeadline.Outcome.SUBMITTED_LATE
+
+
+def test_days_spent_show_on_the_other_windows_before_the_recompute_runs(bank, api, client):
+    """The recompute of the student's other windows runs after the submission commits (a task); until it
+    has run (broker or worker down), the stored HW2 row still holds the window of a full bank. The student
+    is shown the window the submission check enforces, not the stored one."""
+    hw1, hw2 = a(bank, "HW1"), a(bank, "HW2")
+    with at(HW1_DUE + 24 * HOUR + HOUR):  # no on-commit callbacks run: the recompute task has not
+        assert submit(api, bank.ug1, hw1).status_code == 201
+    assert row_of(bank.ug1, hw1).late_days_used == 2
+    assert row_of(bank.ug1, hw2).closes_at == eastern(2023, 2, 28)  # stored: still two days
+    with at(HW2_DUE - MINUTE):
+        shown = my_deadlines(api, bank.ug1)["HW2"]
+        client.force_login(bank.ug1)
+        page = client.get(reverse("my-deadlines")).content.decode()
+    assert shown["closes_at"] == shown["grace_ends_at"] == "2023-02-27T23:59:00-05:00"  # one day left
+    assert '<time datetime="2023-02-28T04:59:00+00:00"' in page  # closes Feb 27, 11:59 pm Eastern
+    assert '<time datetime="2023-03-01T04:59:00+00:00"' not in page
+    with at(HW2_DUE + 24 * HOUR + MINUTE):
+        assert my_deadlines(api, bank.ug1)["HW2"]["status"] == "closed"
+        assert submit(api, bank.ug1, hw2).json()["code"] == "window_closed"
+    with at(HW2_DUE + 24 * HOUR - MINUTE):
+        assert my_deadlines(api, bank.ug1)["HW2"]["status"] == "grace"
+        assert submit(api, bank.ug1, hw2).status_code == 201
+
+
+def test_reconciliation_and_the_staff_overview_see_the_bank_spent_before_the_recompute(bank, api):
+    """The same late submission with its follow-up recompute lost: the staff's overview shows ug1's HW2
+    window of one day left, and the reconciliation rewrites ug1's HW2 and HW3 rows once (a second run
+    finds nothing); classmates' rows are left alone."""
+    from courses.selectors import submission_overview
+    from courses.services.deadlines import deadline_reconcile
+
+    hw1, hw2 = a(bank, "HW1"), a(bank, "HW2")
+    with at(HW1_DUE + 24 * HOUR + HOUR):
+        assert submit(api, bank.ug1, hw1).status_code == 201
+    one_day_left = eastern(2023, 2, 27)
+    with at(HW2_DUE - MINUTE):
+        overview = submission_overview(hw2, user=bank.instructor)
+    shown = {r.student_id: r.closes_at for r in overview.not_yet}
+    assert shown[bank.ug1.id] == one_day_left
+    assert shown[bank.ug2.id] == eastern(2023, 2, 28)
+    assert row_of(bank.ug1, hw2).closes_at == eastern(2023, 2, 28)  # the overview wrote nothing
+    with at(HW2_DUE - MINUTE):
+        assert deadline_reconcile() == 2
+        assert row_of(bank.ug1, hw2).closes_at == one_day_left
+        assert row_of(bank.ug1, a(bank, "HW3")).closes_at == eastern(2023, 3, 20)
+        assert row_of(bank.ug2, hw2).closes_at == eastern(2023, 2, 28)
+        assert deadline_reconcile() == 0

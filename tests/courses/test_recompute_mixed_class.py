@@ -62,6 +62,7 @@ def expected(student, assignment, now, closed_at=None) -> dict:
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
             extension_due_at=extension.due_at if extension else None,
+            late_days_available=late_days_left(course.late_day_bank, spent),
         ),
     }
 
