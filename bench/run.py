@@ -319,7 +319,7 @@ def make_course(
 def load_deadlines(course, students: list[int], assignments, now: datetime) -> int:
     """One EffectiveDeadline per student and assignment, as the deadline task would have stored them: closed
     windows are submitted (9 in 10) or missing, the rest pending."""
-    from courses.services.windows import Policy, deadline_inputs_key, window_for
+    from courses.windows import Policy, deadline_inputs_key, window_for
 
     policy = Policy.of(course)
     variants = []
@@ -729,7 +729,7 @@ def bench_recompute(data: dict, repeats: int) -> dict:
 
     from courses.models import Assignment, EffectiveDeadline
     from courses.services.deadlines import deadline_recompute
-    from courses.services.windows import Policy, window_for
+    from courses.windows import Policy, window_for
 
     course = data["course"]
     # An assignment whose window is still open (the common case: the instructor moves a coming due date).

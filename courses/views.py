@@ -321,7 +321,7 @@ def gradescope_requests_csv(request, course_id: int):
 
 @login_required
 def teams_page(request, course_id: int):
-    from courses.services.teams import team_size_for
+    from courses.selectors.teams import team_size_for
 
     course = _course_or_404(request.user, course_id)
     staff = access.is_staff_of(request.user, course.id)

@@ -10,8 +10,8 @@ from django.utils import timezone
 from courses import access as course_access
 from courses import selectors as course_selectors
 from courses.models import Assignment, Enrolment, Section, User
-from courses.services.windows import class_window
 from courses.timefmt import format_local
+from courses.windows import class_window
 from grading import access
 from grading.models import (
     Grade,

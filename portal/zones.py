@@ -2,7 +2,7 @@
 
 A wall time that does not exist (spring forward) or exists twice (fall back) resolves to the later
 instant, so nobody is given less time than the rule or the instructor said. Used by the window rules
-(`courses.services.windows`), by naive times the API reads, and by the calendar feed.
+(`courses.windows`), by naive times the API reads, and by the calendar feed.
 """
 
 from datetime import UTC, date, datetime, time, timedelta

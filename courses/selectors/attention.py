@@ -21,7 +21,7 @@ from courses import access
 from courses.models import Assignment, Course, Extension, StaffRole, Submission, Team, TeamMembership
 from courses.selectors.courses import with_seat_counts
 from courses.selectors.teams import solo_status
-from courses.services.windows import Policy, class_window
+from courses.windows import Policy, class_window
 
 # A regrade request still unanswered this long after it was made needs a nudge.
 REGRADE_WAITING_HOURS = 48

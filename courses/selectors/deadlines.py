@@ -22,7 +22,8 @@ from courses.models import (
     Section,
     StaffRole,
 )
-from courses.services.windows import (
+from courses.timefmt import countdown_text
+from courses.windows import (
     Policy,
     Window,
     deadline_evaluate,
@@ -30,7 +31,6 @@ from courses.services.windows import (
     late_days_left,
     status_for,
 )
-from courses.timefmt import countdown_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,27 @@ from django.db.models import (
 
 from courses import access
 from courses.models import (
+    Assignment,
     Course,
 )
+
+
+@dataclass(frozen=True)
+class TeamSize:
+    minimum: int
+    maximum: int
+
+
+def team_size_for(course: Course) -> TeamSize:
+    """The final project's team size (the course's rule: 3 to 4)."""
+    project = (
+        Assignment.objects.filter(course=course, category=Assignment.Category.PROJECT)
+        .order_by("-team_size_max")
+        .first()
+    )
+    if project is None:
+        return TeamSize(3, 4)
+    return TeamSize(project.team_size_min, project.team_size_max)
 
 
 @dataclass(frozen=True)
@@ -39,7 +58,6 @@ def teams_for_course(course: Course, *, user=None) -> list[TeamView]:
     only those students, so a TA of one section never sees another section's students, even in a mixed
     team; a student: the teams they belong to or are invited to. `user=None`: every team, unfiltered."""
     from courses.models import Team, TeamMembership
-    from courses.services.teams import team_size_for
 
     size = team_size_for(course)
     teams = Team.objects.filter(course=course)

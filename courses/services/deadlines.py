@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission
 from courses.selectors.deadlines import late_days_used_elsewhere
-from courses.services.windows import (
+from courses.windows import (
     Policy,
     Window,
     deadline_evaluate,

@@ -42,7 +42,7 @@ COURSE_FIELDS = (
     "other_courses_notice",
     "other_course_section_codes",
 )
-# The inputs of every student's window (courses.services.windows.Policy): a change recomputes deadlines.
+# The inputs of every student's window (courses.windows.Policy): a change recomputes deadlines.
 DEADLINE_FIELDS = {
     "time_zone",
     "late_policy",

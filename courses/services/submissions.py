@@ -15,7 +15,8 @@ from courses import access
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission, User
 from courses.selectors.deadlines import late_days_used_elsewhere
 from courses.services.audit import audit_record
-from courses.services.windows import (
+from courses.timefmt import format_local
+from courses.windows import (
     Policy,
     deadline_inputs_key,
     late_days_left,
@@ -26,7 +27,6 @@ from courses.services.windows import (
     submission_timing,
     window_for,
 )
-from courses.timefmt import format_local
 from portal.errors import PortalError
 from portal.mail import mail_queue
 from portal.tasking import enqueue_on_commit

@@ -3,36 +3,18 @@
 Writes lock the team row, so two acceptances at once cannot push a team past its maximum size.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from courses import access
-from courses.models import Assignment, Course, Enrolment, Team, TeamMembership, User
+from courses.models import Course, Enrolment, Team, TeamMembership, User
+from courses.selectors.teams import team_size_for
 from courses.services.audit import audit_record
 from portal.errors import ObjectNotFound, PermissionDenied, PortalError
 
 State = TeamMembership.State
-
-
-@dataclass(frozen=True)
-class TeamSize:
-    minimum: int
-    maximum: int
-
-
-def team_size_for(course: Course) -> TeamSize:
-    """The final project's team size (the course's rule: 3 to 4)."""
-    project = (
-        Assignment.objects.filter(course=course, category=Assignment.Category.PROJECT)
-        .order_by("-team_size_max")
-        .first()
-    )
-    if project is None:
-        return TeamSize(3, 4)
-    return TeamSize(project.team_size_min, project.team_size_max)
 
 
 def _student_of(course: Course, user) -> bool:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from courses import access as course_access
 from courses.models import Assignment, Enrolment, User
 from courses.services.audit import audit_record
-from courses.services.windows import add_local_days
+from courses.windows import add_local_days
 from grading import access
 from grading.models import Grade, GradeChange, GradeRelease, Question, QuestionScore
 from grading.scores import ScoreError, score_parse

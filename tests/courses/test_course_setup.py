@@ -24,7 +24,7 @@ from courses.models import (
     User,
 )
 from courses.selectors.setup import weights_by_category
-from courses.services.windows import Policy, deadline_inputs_key
+from courses.windows import Policy, deadline_inputs_key
 from tests.courses.helpers import at, utc
 from tests.factories import AssignmentFactory, EnrolmentFactory, UserFactory, eastern
 from tests.helpers import error_of

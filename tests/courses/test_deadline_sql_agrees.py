@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from courses.models import Assignment, Course, EffectiveDeadline, Extension
 from courses.selectors import deadlines_for_student
 from courses.services.deadlines import deadline_recompute
-from courses.services.windows import Policy, deadline_inputs_key, outcome_for, window_for
+from courses.windows import Policy, deadline_inputs_key, outcome_for, window_for
 from portal.zones import wall_time_to_instant
 from tests.factories import CourseFactory, EnrolmentFactory, SectionFactory, UserFactory
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from courses.models import Course, EffectiveDeadline, Enrolment, Extension, Submission
 from courses.services.deadlines import deadline_reconcile
-from courses.services.windows import Policy, deadline_evaluate, deadline_inputs_key, late_days_left
+from courses.windows import Policy, deadline_evaluate, deadline_inputs_key, late_days_left
 from tests.courses.helpers import HOUR, at, submit
 from tests.factories import AssignmentFactory, EnrolmentFactory, UserFactory, eastern
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from courses.services.windows import (
+from courses.windows import (
     Policy,
     add_local_days,
     local_days_late,
@@ -277,7 +277,7 @@ def test_penalty_is_per_day_with_a_floor():
 )
 def test_status_and_outcome_classify_late_work_alike(policy_kind, late_status):
     """One classification: the status a student sees, the stored outcome and the submission's timing."""
-    from courses.services.windows import outcome_for, submission_timing
+    from courses.windows import outcome_for, submission_timing
 
     due = local(2023, 2, 12)
     window = window_for(policy=GRACE, due_at=due, grace_allowed=True)
