@@ -20,7 +20,12 @@ def questions_ensure(*, assignment: Assignment) -> list[Question]:
     """An assignment graded without questions gets one question worth all its points."""
     questions = list(assignment.questions.all())
     if not questions:
-        questions = [Question.objects.create(assignment=assignment, label="Total", points=assignment.points)]
+        # Two first grade entries at once (two graders, or a grader and an import): the label is unique per
+        # assignment, so one insert wins and the other reads the question it made instead of failing.
+        question, _ = Question.objects.get_or_create(
+            assignment=assignment, label="Total", defaults={"points": assignment.points}
+        )
+        questions = [question]
     return questions
 
 

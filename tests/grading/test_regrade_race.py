@@ -127,3 +127,38 @@ def test_the_api_answers_409_in_the_error_shape_for_the_loser(graded, api):
         GradeChange.objects.count(),
     )
     assert QuestionScore.objects.get(grade=request.grade, question=graded.q2).score == Decimal(9)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_grade_entries_at_once_share_one_total_question(graded):
+    """An assignment graded without questions gets one "Total" question on its first grade entry. Two at
+    once: the second waits on the first's insert (the label is unique per assignment) and then uses the
+    question the first made, instead of failing with an integrity error (a 500)."""
+    import time
+
+    from django.db import transaction
+
+    from grading.models import Question
+    from grading.services.grades import questions_ensure
+    from tests.factories import AssignmentFactory
+
+    assignment = AssignmentFactory(course=graded.world.course, code="HW9")
+    inserted = threading.Event()
+
+    def first():
+        with transaction.atomic():
+            made = questions_ensure(assignment=assignment)
+            inserted.set()
+            time.sleep(0.5)  # the second reaches its insert and waits on this one's
+        return made
+
+    def second():
+        assert inserted.wait(timeout=10)
+        return questions_ensure(assignment=assignment)
+
+    results, errors = race([first, second])
+    assert errors == []
+    assert Question.objects.filter(assignment=assignment).count() == 1
+    total = Question.objects.get(assignment=assignment)
+    assert (total.label, total.points) == ("Total", assignment.points)
+    assert [[q.pk for q in made] for made in results] == [[total.pk], [total.pk]]
