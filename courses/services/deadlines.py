@@ -34,12 +34,15 @@ def deadline_recompute(
     student_ids: Iterable[int] | None = None,
     now: datetime | None = None,
     resync_submissions: bool = False,
+    settle: bool = True,
 ) -> int:
     """Store the effective deadline of every active student (or of `student_ids`) for one assignment.
 
     Idempotent. When every student shares the course's window (no extension, no late-day bank), the whole
     class is one UPDATE; the few rows that differ are upserted in one batch. `resync_submissions` re-reads
-    every student's latest submission (for writers that add submissions in bulk). Returns rows written.
+    every student's latest submission (for writers that add submissions in bulk). Under the late-day bank,
+    students whose days spent here changed have their other windows of the course settled too (unless
+    `settle` is False: _settle_bank's own passes). Returns rows written.
     """
     now = now or timezone.now()
     assignment = Assignment.objects.select_related("course").filter(pk=assignment_id).first()
@@ -47,6 +50,59 @@ def deadline_recompute(
         return 0
     course = assignment.course
     policy = Policy.of(course)
+    student_ids = set(student_ids) if student_ids is not None else None
+    if not (settle and policy.kind == Course.LatePolicy.LATE_DAYS):
+        return _recompute_rows(assignment, course, policy, student_ids, now, resync_submissions)
+    before = _days_spent(course.id, student_ids, assignment_id=assignment.id)
+    written = _recompute_rows(assignment, course, policy, student_ids, now, resync_submissions)
+    after = _days_spent(course.id, student_ids, assignment_id=assignment.id)
+    if moved := {key[0] for key in before.symmetric_difference(after)}:
+        written += _settle_bank(course_id=course.id, student_ids=moved, now=now)
+    return written
+
+
+def _days_spent(course_id: int, student_ids, *, assignment_id: int | None = None) -> set[tuple]:
+    """The late days spent, as (student, assignment, days) for each stored row that spent some: of one
+    assignment, or of the whole course; of `student_ids`, or of everyone."""
+    rows = EffectiveDeadline.objects.filter(assignment__course_id=course_id, late_days_used__gt=0)
+    if assignment_id is not None:
+        rows = rows.filter(assignment_id=assignment_id)
+    if student_ids is not None:
+        rows = rows.filter(student_id__in=list(student_ids))
+    return set(rows.values_list("student_id", "assignment_id", "late_days_used"))
+
+
+SETTLE_PASSES = 4
+
+
+def _settle_bank(*, course_id: int, student_ids, now: datetime) -> int:
+    """Under the late-day bank a window offers what the student's other assignments left of the bank, so a
+    change in the days one row spent changes the student's other rows (and can change what those spend).
+    Recompute the students' rows of the course, pass after pass, until a pass changes no row's days: each
+    row was then computed from the others' final days, and its inputs key says so. A bank that has not
+    settled after SETTLE_PASSES is logged and left to the reconciliation (readers compute stale rows)."""
+    ids = list(
+        Assignment.objects.filter(course_id=course_id).order_by("due_at", "id").values_list("id", flat=True)
+    )
+    written = 0
+    for _ in range(SETTLE_PASSES):
+        before = _days_spent(course_id, student_ids)
+        for assignment_id in ids:
+            written += deadline_recompute(
+                assignment_id=assignment_id, student_ids=student_ids, now=now, settle=False
+            )
+        if _days_spent(course_id, student_ids) == before:
+            return written
+    logger.warning(
+        "Late days of course %s did not settle in %d passes; left to the reconciliation.",
+        course_id,
+        SETTLE_PASSES,
+    )
+    return written
+
+
+def _recompute_rows(assignment, course, policy, student_ids, now, resync_submissions) -> int:
+    """deadline_recompute's writes for one assignment."""
     if assignment.due_at is None:
         deleted, _ = EffectiveDeadline.objects.filter(assignment=assignment).delete()
         return deleted
@@ -224,8 +280,11 @@ def _upsert_individual(assignment, course, policy, student_ids, extensions, now)
 
 
 def deadline_recompute_course(*, course_id: int, student_ids: Iterable[int] | None = None) -> int:
-    """Every assignment of a course (after a policy or enrolment change)."""
+    """Every assignment of a course (after a policy or enrolment change); under the late-day bank, until
+    the days spent settle (_settle_bank)."""
     ids = list(student_ids) if student_ids is not None else None
+    if Course.objects.filter(pk=course_id, late_policy=Course.LatePolicy.LATE_DAYS).exists():
+        return _settle_bank(course_id=course_id, student_ids=ids, now=timezone.now())
     total = 0
     for assignment_id in Assignment.objects.filter(course_id=course_id).values_list("id", flat=True):
         total += deadline_recompute(assignment_id=assignment_id, student_ids=ids)
