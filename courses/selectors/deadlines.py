@@ -308,7 +308,7 @@ def submission_overview(assignment: Assignment, *, user, now: datetime | None = 
         .select_related("student", "granted_by")
         .order_by("student__username")
     )
-    _refresh_stale_rows(assignment, rows, {e.student_id: e.due_at for e in extensions}, now)
+    deadline_rows_refresh(assignment, rows, {e.student_id: e.due_at for e in extensions}, now)
     Outcome = EffectiveDeadline.Outcome
     on_time, in_grace, not_yet, missing = [], [], [], []
     for row in rows:
@@ -323,9 +323,12 @@ def submission_overview(assignment: Assignment, *, user, now: datetime | None = 
     return SubmissionOverview(assignment, on_time, in_grace, not_yet, missing, extensions)
 
 
-def _refresh_stale_rows(assignment: Assignment, rows: list[EffectiveDeadline], extensions: dict, now) -> None:
-    """Rows stored from inputs that changed since (the recompute has not run yet) get, in memory only, the
-    window and outcome the rules give today; fresh rows cost nothing more."""
+def deadline_rows_refresh(
+    assignment: Assignment, rows: list[EffectiveDeadline], extensions: dict, now
+) -> None:
+    """Stored rows of one assignment (`extensions`: the students' extended due times): rows stored from
+    inputs that changed since (the recompute has not run yet) get, in memory only, the window and outcome
+    the rules give today; fresh rows cost nothing more."""
     if assignment.due_at is None:
         return
     course = assignment.course

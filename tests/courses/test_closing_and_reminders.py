@@ -236,3 +236,38 @@ def test_a_moved_due_date_gets_its_own_reminders(world, api, hw2, django_capture
         assert reminders_send_due() == 3
         assert reminders_send_due() == 0
     assert len(sent()) == 12
+
+
+@REMINDERS_COMMIT
+def test_a_reminder_never_quotes_a_due_time_an_extension_has_moved(world, api, hw2, monkeypatch):
+    """ug1's extension is granted, but its recompute has not run (the broker is down: the task waits in
+    the outbox). The 48 h reminder goes to the classmates only: ug1 is not told the class's due time, which
+    no longer holds for them. Once the recompute has run, ug1 is reminded of their own due time."""
+    import portal.outbox
+
+    extended = eastern(2023, 3, 16).astimezone(UTC)
+    monkeypatch.setattr(portal.outbox, "outbox_deliver", lambda **_: False)  # the hand-over fails
+    with at(eastern(2023, 3, 8, 12, 0)):
+        response = api.as_user(world.instructor).post(
+            reverse("api-extensions"),
+            {
+                "student": world.ug1.username,
+                "assignment": hw2.id,
+                "due_at": extended.isoformat(),
+                "dean_reference": "DoS-7",
+            },
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    monkeypatch.undo()
+    assert row_of(world.ug1, hw2).due_at == SPRING_DUE  # the stored row still has the class's due time
+    with at(SPRING_DUE - timedelta(hours=48)):
+        assert reminders_send_due() == 2
+    assert sent() == [("gr1@example.edu", 48), ("ug2@example.edu", 48)]
+    with at(eastern(2023, 3, 12, 12, 0)):
+        world.recompute()  # the relay has sent the task, and it ran
+    with at(extended - timedelta(hours=48)):
+        assert reminders_send_due() == 1
+    reminder = mail.outbox[-1]
+    assert reminder.to == ["ug1@example.edu"]
+    assert "Thu Mar 16 2023, 11:59 pm EDT (UTC-04:00)" in reminder.body
