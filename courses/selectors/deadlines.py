@@ -325,12 +325,13 @@ def submission_overview(assignment: Assignment, *, user, now: datetime | None = 
 
 def deadline_rows_refresh(
     assignment: Assignment, rows: list[EffectiveDeadline], extensions: dict, now
-) -> None:
+) -> list[EffectiveDeadline]:
     """Stored rows of one assignment (`extensions`: the students' extended due times): rows stored from
     inputs that changed since (the recompute has not run yet) get, in memory only, the window and outcome
-    the rules give today; fresh rows cost nothing more."""
+    the rules give today; fresh rows cost nothing more. Returns the stale rows (all of them when the
+    assignment no longer has a due time: the recompute deletes those, and they are left as they are)."""
     if assignment.due_at is None:
-        return
+        return list(rows)
     course = assignment.course
     policy = Policy.of(course)
 
@@ -356,8 +357,6 @@ def deadline_rows_refresh(
         return keys[inputs]
 
     stale = [r for r in rows if r.inputs_key != key(r.student_id)]
-    if not stale:
-        return
     for row in stale:
         evaluation = deadline_evaluate(
             policy=policy,
@@ -374,3 +373,4 @@ def deadline_rows_refresh(
         row.extension_due_at = window.extension_due_at
         row.late_days_used, row.penalty_percent = evaluation.late_days_used, evaluation.penalty_percent
         row.outcome, row.closed_at = evaluation.outcome, evaluation.closed_at
+    return stale

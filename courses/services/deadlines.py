@@ -10,7 +10,7 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When, sql
 from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission
-from courses.selectors.deadlines import late_days_used_elsewhere
+from courses.selectors.deadlines import deadline_rows_refresh, late_days_used_elsewhere
 from courses.windows import (
     Policy,
     Window,
@@ -374,12 +374,33 @@ def _reconcile_assignment(assignment: Assignment, now: datetime) -> int:
     return len(drifted)
 
 
+def _stale_ids(rows, now: datetime) -> list[int]:
+    """The ids of those of `rows` (stored deadlines) whose inputs key no longer matches today's inputs."""
+    by_assignment: dict[int, list[EffectiveDeadline]] = {}
+    for row in rows.select_related("assignment__course"):
+        by_assignment.setdefault(row.assignment_id, []).append(row)
+    extensions: dict[int, dict[int, datetime]] = {}
+    for assignment_id, student_id, due_at in Extension.objects.filter(
+        assignment_id__in=list(by_assignment)
+    ).values_list("assignment_id", "student_id", "due_at"):
+        extensions.setdefault(assignment_id, {})[student_id] = due_at
+    stale = []
+    for assignment_id, group in by_assignment.items():
+        found = deadline_rows_refresh(group[0].assignment, group, extensions.get(assignment_id, {}), now)
+        stale.extend(row.pk for row in found)
+    return stale
+
+
 @transaction.atomic
 def deadline_close_passed(*, now: datetime | None = None) -> int:
     """Record the outcome of every window that has passed, exactly once: unsubmitted work becomes
     "missing" (it counts 0). Returns how many windows were closed by this run."""
     now = now or timezone.now()
     passed = EffectiveDeadline.objects.filter(closes_at__lt=now, closed_at__isnull=True)
+    if stale := _stale_ids(passed, now):
+        # Stored from inputs that changed since (an extension, a moved due time, late days spent elsewhere):
+        # the window may not have passed at all. Left to their recompute; a later run closes them.
+        passed = passed.exclude(pk__in=stale)
     missing = passed.filter(last_submitted_at__isnull=True).update(outcome=Outcome.MISSING, closed_at=now)
     submitted = passed.update(closed_at=now)
     return missing + submitted

@@ -119,6 +119,45 @@ def test_moving_the_due_date_of_a_closed_window_to_another_past_time_keeps_it_mi
     assert row_of(world.gr1, hw1).closed_at is not None
 
 
+def test_closing_leaves_a_window_an_extension_has_moved_until_its_recompute(world, api, hw1, monkeypatch):
+    """ug1's extension on HW1 is granted but its recompute has not run (the hand-over to the broker failed:
+    the task waits in the outbox). When the class's window closes, the classmates' unsubmitted work becomes
+    missing; ug1's stored row still says the class's close, but their window is open: it is not closed
+    (nor counted 0). Once the recompute has run, ug1's own close closes it."""
+    import portal.outbox
+
+    extended = eastern(2023, 2, 16)
+    monkeypatch.setattr(portal.outbox, "outbox_deliver", lambda **_: False)
+    with at(eastern(2023, 2, 10, 12, 0)):
+        response = api.as_user(world.instructor).post(
+            reverse("api-extensions"),
+            {
+                "student": world.ug1.username,
+                "assignment": hw1.id,
+                "due_at": extended.isoformat(),
+                "dean_reference": "DoS-8",
+            },
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    monkeypatch.undo()
+    assert row_of(world.ug1, hw1).closes_at == HW1_GRACE_END  # stored: the class's window
+    with at(HW1_GRACE_END + MINUTE):
+        deadline_close_passed()
+        assert my_deadlines(api, world.ug1)["HW1"]["status"] == "open"
+    assert (row_of(world.ug1, hw1).outcome, row_of(world.ug1, hw1).closed_at) == (Outcome.PENDING, None)
+    assert row_of(world.ug2, hw1).outcome == Outcome.MISSING
+    with at(eastern(2023, 2, 15, 12, 0)):
+        world.recompute()
+    extended_grace_end = eastern(2023, 2, 18)
+    with at(extended_grace_end - MINUTE):
+        deadline_close_passed()
+    assert row_of(world.ug1, hw1).outcome == Outcome.PENDING
+    with at(extended_grace_end + MINUTE):
+        deadline_close_passed()
+    assert row_of(world.ug1, hw1).outcome == Outcome.MISSING
+
+
 # ---- reminders -----------------------------------------------------------------------------------------
 
 # Reminders are queued in their own transactions and e-mailed after each commit (portal.mail), as the beat
