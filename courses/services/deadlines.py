@@ -283,10 +283,13 @@ def deadline_recompute_course(*, course_id: int, student_ids: Iterable[int] | No
     """Every assignment of a course (after a policy or enrolment change); under the late-day bank, until
     the days spent settle (_settle_bank)."""
     ids = list(student_ids) if student_ids is not None else None
-    if Course.objects.filter(pk=course_id, late_policy=Course.LatePolicy.LATE_DAYS).exists():
+    assignments = list(
+        Assignment.objects.filter(course_id=course_id).values_list("id", "course__late_policy")
+    )
+    if assignments and assignments[0][1] == Course.LatePolicy.LATE_DAYS:
         return _settle_bank(course_id=course_id, student_ids=ids, now=timezone.now())
     total = 0
-    for assignment_id in Assignment.objects.filter(course_id=course_id).values_list("id", flat=True):
+    for assignment_id, _ in assignments:
         total += deadline_recompute(assignment_id=assignment_id, student_ids=ids)
     return total
 
