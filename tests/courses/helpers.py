@@ -100,3 +100,23 @@ def deadline_row_html(html: str, code: str) -> str:
 def deadline_row_codes(html: str) -> list[str]:
     """The assignment codes of My deadlines' rows, in page order."""
     return re.findall(r'<li id="a-([^"]+)" class="deadline"', html)
+
+
+def grant_extension(api, instructor: User, student: User, assignment: Assignment, due_at: datetime) -> None:
+    """POST /api/v1/extensions/ as the instructor (a Dean of Students reference given); asserts 201."""
+    response = api.as_user(instructor).post(
+        reverse("api-extensions"),
+        {
+            "student": student.username,
+            "assignment": assignment.id,
+            "due_at": due_at.isoformat(),
+            "dean_reference": "DoS-1",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+
+
+def a(world, code: str) -> Assignment:
+    """The world's course's assignment with this code."""
+    return world.course.assignments.get(code=code)

@@ -11,7 +11,7 @@ from courses import tasks
 from courses.models import EffectiveDeadline, ReminderSent
 from courses.services.deadlines import deadline_close_passed
 from courses.services.reminders import reminders_send_due
-from tests.courses.helpers import HOUR, MINUTE, at, my_deadlines, row_of, submit, utc
+from tests.courses.helpers import HOUR, MINUTE, at, grant_extension, my_deadlines, row_of, submit, utc
 from tests.factories import AssignmentFactory, eastern
 
 Outcome = EffectiveDeadline.Outcome
@@ -129,17 +129,7 @@ def test_closing_leaves_a_window_an_extension_has_moved_until_its_recompute(worl
     extended = eastern(2023, 2, 16)
     monkeypatch.setattr(portal.outbox, "outbox_deliver", lambda **_: False)
     with at(eastern(2023, 2, 10, 12, 0)):
-        response = api.as_user(world.instructor).post(
-            reverse("api-extensions"),
-            {
-                "student": world.ug1.username,
-                "assignment": hw1.id,
-                "due_at": extended.isoformat(),
-                "dean_reference": "DoS-8",
-            },
-            format="json",
-        )
-    assert response.status_code == 201, response.content
+        grant_extension(api, world.instructor, world.ug1, hw1, extended)
     monkeypatch.undo()
     assert row_of(world.ug1, hw1).closes_at == HW1_GRACE_END  # stored: the class's window
     with at(HW1_GRACE_END + MINUTE):
@@ -287,17 +277,7 @@ def test_a_reminder_never_quotes_a_due_time_an_extension_has_moved(world, api, h
     extended = eastern(2023, 3, 16).astimezone(UTC)
     monkeypatch.setattr(portal.outbox, "outbox_deliver", lambda **_: False)  # the hand-over fails
     with at(eastern(2023, 3, 8, 12, 0)):
-        response = api.as_user(world.instructor).post(
-            reverse("api-extensions"),
-            {
-                "student": world.ug1.username,
-                "assignment": hw2.id,
-                "due_at": extended.isoformat(),
-                "dean_reference": "DoS-7",
-            },
-            format="json",
-        )
-    assert response.status_code == 201, response.content
+        grant_extension(api, world.instructor, world.ug1, hw2, extended)
     monkeypatch.undo()
     assert row_of(world.ug1, hw2).due_at == SPRING_DUE  # the stored row still has the class's due time
     with at(SPRING_DUE - timedelta(hours=48)):

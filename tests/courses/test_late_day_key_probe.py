@@ -16,28 +16,10 @@ from courses.models import Assignment, Course, EffectiveDeadline, Enrolment
 from courses.selectors import submission_overview
 from courses.services.deadlines import deadline_recompute_course, deadline_reconcile
 from courses.services.enrolments import enrolment_set
-from tests.courses.helpers import HOUR, MINUTE, at, my_deadlines, row_of, snapshot, submit
+from tests.courses.helpers import HOUR, MINUTE, a, at, grant_extension, my_deadlines, row_of, snapshot, submit
 from tests.factories import AssignmentFactory, eastern
 
 HW1_DUE, HW2_DUE, HW3_DUE = eastern(2023, 2, 12), eastern(2023, 2, 26), eastern(2023, 3, 19)
-
-
-@pytest.fixture
-def bank(world):
-    """Bank of 3 late days, at most 2 on one assignment; PS0 allows no late time; HW1, HW2, HW3."""
-    course = world.course
-    course.late_policy = Course.LatePolicy.LATE_DAYS
-    course.late_day_bank = 3
-    course.late_days_per_assignment = 2
-    course.save()
-    AssignmentFactory(course=course, code="HW2", due_at=HW2_DUE)
-    AssignmentFactory(course=course, code="HW3", due_at=HW3_DUE)
-    world.recompute()
-    return world
-
-
-def a(world, code):
-    return world.course.assignments.get(code=code)
 
 
 @contextmanager
@@ -81,20 +63,6 @@ def assert_shown_is_enforced(api, world, user, assignment, *, now, expected: dat
     assert [r.closes_at for r in listed] == [closes], f"overview of {assignment.code} for {user.username}"
 
 
-def grant(api, world, student, assignment, due_at: datetime):
-    response = api.as_user(world.instructor).post(
-        reverse("api-extensions"),
-        {
-            "student": student.username,
-            "assignment": assignment.id,
-            "due_at": due_at.isoformat(),
-            "dean_reference": "DoS-1",
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.content
-
-
 def patch_course(api, world, **changes):
     response = api.as_user(world.instructor).patch(
         reverse("api-course", args=[world.course.id]), changes, format="json"
@@ -117,7 +85,7 @@ def test_a_full_recompute_leaves_nothing_to_reconcile_with_late_work_and_extensi
     hw1, hw2, hw3 = a(bank, "HW1"), a(bank, "HW2"), a(bank, "HW3")
     with django_capture_on_commit_callbacks(execute=True):
         with at(HW1_DUE - 5 * HOUR):
-            grant(api, bank, bank.gr1, hw1, eastern(2023, 2, 15))
+            grant_extension(api, bank.instructor, bank.gr1, hw1, eastern(2023, 2, 15))
         with at(HW1_DUE + 30 * HOUR):
             assert submit(api, bank.ug1, hw1).status_code == 201  # 2 days
         with at(HW1_DUE + HOUR):
@@ -125,7 +93,7 @@ def test_a_full_recompute_leaves_nothing_to_reconcile_with_late_work_and_extensi
         with at(eastern(2023, 2, 15) + HOUR):
             assert submit(api, bank.gr1, hw1).status_code == 201  # 1 day after the extension
         with at(HW2_DUE - 5 * HOUR):
-            grant(api, bank, bank.ug2, hw2, eastern(2023, 3, 1))
+            grant_extension(api, bank.instructor, bank.ug2, hw2, eastern(2023, 3, 1))
         with at(eastern(2023, 3, 2, 10, 0)):
             assert submit(api, bank.ug2, hw2).status_code == 201  # 1 day after the extension
     assert (used(bank.ug1), used(bank.ug2), used(bank.gr1)) == (
@@ -158,7 +126,9 @@ def test_an_extension_that_covers_late_work_gives_the_days_back_on_the_other_win
         assert submit(api, bank.ug1, hw1).status_code == 201
     assert row_of(bank.ug1, hw2).closes_at == eastern(2023, 2, 27)  # one day left, stored
     with at(eastern(2023, 2, 20)), django_capture_on_commit_callbacks(execute=True):
-        grant(api, bank, bank.ug1, hw1, eastern(2023, 2, 14))  # covers the submission: no late day
+        grant_extension(
+            api, bank.instructor, bank.ug1, hw1, eastern(2023, 2, 14)
+        )  # covers the submission: no late day
     assert row_of(bank.ug1, hw1).late_days_used == 0
     assert row_of(bank.ug1, hw2).closes_at == eastern(2023, 2, 28)  # settled with HW1's recompute
     assert_shown_is_enforced(api, bank, bank.ug1, hw2, now=HW2_DUE - HOUR, expected=eastern(2023, 2, 28))
@@ -184,7 +154,9 @@ def test_the_reconciliation_is_idempotent_when_its_own_recompute_gives_late_days
         assert submit(api, bank.ug1, hw2).status_code == 201
     assert row_of(bank.ug1, hw1).closes_at == eastern(2023, 2, 13)  # HW1 offers one day now
     with at(eastern(2023, 3, 2)):
-        grant(api, bank, bank.ug1, hw2, eastern(2023, 2, 28))  # no callbacks: the task is lost
+        grant_extension(
+            api, bank.instructor, bank.ug1, hw2, eastern(2023, 2, 28)
+        )  # no callbacks: the task is lost
     with at(eastern(2023, 3, 2)):
         first = deadline_reconcile()
         second = deadline_reconcile()
@@ -422,7 +394,7 @@ def test_the_grace_and_penalty_keys_leave_nothing_to_reconcile(
     )
     with django_capture_on_commit_callbacks(execute=True):
         with at(HW1_DUE - 5 * HOUR):
-            grant(api, world, world.gr1, hw1, eastern(2023, 2, 13))
+            grant_extension(api, world.instructor, world.gr1, hw1, eastern(2023, 2, 13))
         with at(HW1_DUE + 30 * HOUR):
             assert submit(api, world.ug1, hw1).status_code == 201
     with at(eastern(2023, 2, 20)):

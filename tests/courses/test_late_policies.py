@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from courses.models import Course, EffectiveDeadline, Submission
-from tests.courses.helpers import HOUR, MINUTE, at, my_deadlines, row_of, submit
+from tests.courses.helpers import HOUR, MINUTE, a, at, my_deadlines, row_of, submit
 from tests.factories import AssignmentFactory, EnrolmentFactory, UserFactory, eastern
 
 HW1_DUE, HW2_DUE, HW3_DUE = eastern(2023, 2, 12), eastern(2023, 2, 26), eastern(2023, 3, 19)
@@ -18,23 +18,6 @@ def bank_spent(user) -> int:
 
 
 # ---- late-day bank -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def bank(world):
-    course = world.course
-    course.late_policy = Course.LatePolicy.LATE_DAYS
-    course.late_day_bank = 3
-    course.late_days_per_assignment = 2
-    course.save()
-    AssignmentFactory(course=course, code="HW2", due_at=HW2_DUE)
-    AssignmentFactory(course=course, code="HW3", due_at=HW3_DUE)
-    world.recompute()
-    return world
-
-
-def a(world, code):
-    return world.course.assignments.get(code=code)
 
 
 def test_each_assignment_offers_at_most_the_per_assignment_cap(bank, api):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from courses.models import Course, EffectiveDeadline, Enrolment, Extension, Submission
 from courses.services.deadlines import deadline_reconcile
 from courses.windows import Policy, deadline_evaluate, deadline_inputs_key, late_days_left
-from tests.courses.helpers import HOUR, at, submit
+from tests.courses.helpers import HOUR, at, grant_extension, submit
 from tests.factories import AssignmentFactory, EnrolmentFactory, UserFactory, eastern
 
 HW1_DUE = eastern(2023, 2, 12)
@@ -92,20 +92,6 @@ def move_due(api, instructor, assignment, due, *, callbacks):
     assert response.status_code == 200, response.content
 
 
-def grant(api, instructor, assignment, student, due):
-    response = api.as_user(instructor).post(
-        reverse("api-extensions"),
-        {
-            "student": student.username,
-            "assignment": assignment.id,
-            "due_at": due.isoformat(),
-            "dean_reference": "D",
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.content
-
-
 @pytest.fixture
 def crowd(world):
     """Six more students in the undergraduate section, every deadline stored."""
@@ -120,10 +106,9 @@ def test_a_moved_due_date_reaches_a_mixed_class_row_by_row(crowd, api, django_ca
     hw1 = world.course.assignments.get(code="HW1")
     users = {e.user.username: e.user for e in Enrolment.objects.filter(section__course=world.course)}
     with at(HW1_DUE - 3 * HOUR), django_capture_on_commit_callbacks(execute=True):
-        grant(api, world.instructor, hw1, world.ug1, HW1_DUE + timedelta(days=5))
-        grant(
-            api, world.instructor, hw1, users["mix0"], HW1_DUE + timedelta(hours=1)
-        )  # the move overtakes it
+        grant_extension(api, world.instructor, world.ug1, hw1, HW1_DUE + timedelta(days=5))
+        # the move overtakes it:
+        grant_extension(api, world.instructor, users["mix0"], hw1, HW1_DUE + timedelta(hours=1))
         assert submit(api, world.ug2, hw1).status_code == 201
         assert submit(api, users["mix1"], hw1).status_code == 201
     # Stored rows are a cache: one went missing, and one student left without the recompute hearing of it.
@@ -196,7 +181,7 @@ def test_a_moved_due_date_under_the_late_day_bank_counts_days_spent_elsewhere(
     with at(HW1_DUE + HOUR), django_capture_on_commit_callbacks(execute=True):
         assert submit(api, world.gr1, hw1).status_code == 201
     with at(HW2_DUE - HOUR), django_capture_on_commit_callbacks(execute=True):
-        grant(api, world.instructor, hw2, world.ug2, HW2_DUE + timedelta(days=3))
+        grant_extension(api, world.instructor, world.ug2, hw2, HW2_DUE + timedelta(days=3))
         assert submit(api, world.gr1, hw2).status_code == 201
     assert EffectiveDeadline.objects.get(assignment=hw1, student=world.ug1).late_days_used == 2
 
