@@ -323,6 +323,35 @@ def submission_overview(assignment: Assignment, *, user, now: datetime | None = 
     return SubmissionOverview(assignment, on_time, in_grace, not_yet, missing, extensions)
 
 
+def deadline_inputs_today(assignment: Assignment, student_ids, extensions: dict) -> tuple[dict, dict]:
+    """What a stored row of this assignment must hold to be current, per student (`extensions`: their
+    extended due times): the inputs key, and the late days their window may use (what is left of the
+    bank after the course's other assignments). One query under the late-day bank with late time, none
+    otherwise; students with the same inputs share one digest. The assignment has a due time and its
+    course loaded."""
+    course = assignment.course
+    policy = Policy.of(course)
+    student_ids = list(student_ids)
+    spent: dict[int, int] = {}
+    if policy.kind == Course.LatePolicy.LATE_DAYS and assignment.grace_allowed:  # part of each key
+        spent = late_days_used_elsewhere(assignment=assignment, student_ids=student_ids)
+    available = {s: late_days_left(course.late_day_bank, spent.get(s, 0)) for s in student_ids}
+    digests: dict[tuple, str] = {}
+    keys = {}
+    for student_id in student_ids:
+        inputs = (extensions.get(student_id), available[student_id])
+        if inputs not in digests:
+            digests[inputs] = deadline_inputs_key(
+                policy=policy,
+                due_at=assignment.due_at,
+                grace_allowed=assignment.grace_allowed,
+                extension_due_at=inputs[0],
+                late_days_available=inputs[1],
+            )
+        keys[student_id] = digests[inputs]
+    return keys, available
+
+
 def deadline_rows_refresh(
     assignment: Assignment, rows: list[EffectiveDeadline], extensions: dict, now
 ) -> list[EffectiveDeadline]:
@@ -332,38 +361,16 @@ def deadline_rows_refresh(
     assignment no longer has a due time: the recompute deletes those, and they are left as they are)."""
     if assignment.due_at is None:
         return list(rows)
-    course = assignment.course
-    policy = Policy.of(course)
-
-    spent: dict[int, int] = {}
-    if policy.kind == Course.LatePolicy.LATE_DAYS and assignment.grace_allowed:  # part of each row's key
-        spent = late_days_used_elsewhere(assignment=assignment, student_ids=[r.student_id for r in rows])
-
-    def available(student_id: int) -> int:
-        return late_days_left(course.late_day_bank, spent.get(student_id, 0))
-
-    keys: dict[tuple, str] = {}  # most students share one key: worked out once each
-
-    def key(student_id: int) -> str:
-        inputs = (extensions.get(student_id), available(student_id))
-        if inputs not in keys:
-            keys[inputs] = deadline_inputs_key(
-                policy=policy,
-                due_at=assignment.due_at,
-                grace_allowed=assignment.grace_allowed,
-                extension_due_at=inputs[0],
-                late_days_available=inputs[1],
-            )
-        return keys[inputs]
-
-    stale = [r for r in rows if r.inputs_key != key(r.student_id)]
+    policy = Policy.of(assignment.course)
+    keys, available = deadline_inputs_today(assignment, {r.student_id for r in rows}, extensions)
+    stale = [r for r in rows if r.inputs_key != keys[r.student_id]]
     for row in stale:
         evaluation = deadline_evaluate(
             policy=policy,
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
             extension_due_at=extensions.get(row.student_id),
-            late_days_available=available(row.student_id),
+            late_days_available=available[row.student_id],
             submitted_at=row.last_submitted_at,
             closed_at=row.closed_at,
             now=now,
@@ -373,4 +380,21 @@ def deadline_rows_refresh(
         row.extension_due_at = window.extension_due_at
         row.late_days_used, row.penalty_percent = evaluation.late_days_used, evaluation.penalty_percent
         row.outcome, row.closed_at = evaluation.outcome, evaluation.closed_at
+    return stale
+
+
+def deadline_rows_refresh_any(rows: list[EffectiveDeadline], now) -> list[EffectiveDeadline]:
+    """deadline_rows_refresh for stored rows of any assignments (each with its assignment and course
+    loaded), the extensions read in one query. Returns the stale rows."""
+    by_assignment: dict[int, list[EffectiveDeadline]] = {}
+    for row in rows:
+        by_assignment.setdefault(row.assignment_id, []).append(row)
+    extensions: dict[int, dict] = {}
+    for assignment_id, student_id, due_at in Extension.objects.filter(
+        assignment_id__in=list(by_assignment), student_id__in={r.student_id for r in rows}
+    ).values_list("assignment_id", "student_id", "due_at"):
+        extensions.setdefault(assignment_id, {})[student_id] = due_at
+    stale = []
+    for assignment_id, group in by_assignment.items():
+        stale += deadline_rows_refresh(group[0].assignment, group, extensions.get(assignment_id, {}), now)
     return stale

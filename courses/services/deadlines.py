@@ -10,7 +10,11 @@ from django.db.models import Case, Exists, OuterRef, Q, Value, When, sql
 from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission
-from courses.selectors.deadlines import deadline_rows_refresh, late_days_used_elsewhere
+from courses.selectors.deadlines import (
+    deadline_inputs_today,
+    deadline_rows_refresh_any,
+    late_days_used_elsewhere,
+)
 from courses.windows import (
     Policy,
     Window,
@@ -325,30 +329,20 @@ def _reconcile_assignment(assignment: Assignment, now: datetime) -> int:
     ).values("user_id")
     extensions = dict(Extension.objects.filter(assignment=assignment).values_list("student_id", "due_at"))
 
-    def key(extension_due_at, available: int = 0):
+    def key(extension_due_at):
         return deadline_inputs_key(
             policy=policy,
             due_at=assignment.due_at,
             grace_allowed=assignment.grace_allowed,
             extension_due_at=extension_due_at,
-            late_days_available=available,
         )
 
     drifted = set(rows.exclude(student_id__in=active_ids).values_list("student_id", flat=True))
     if policy.kind == Course.LatePolicy.LATE_DAYS and assignment.grace_allowed:
         # Each student's key holds the late days their window offers: compared row by row.
         stored = dict(rows.filter(student_id__in=active_ids).values_list("student_id", "inputs_key"))
-        spent = late_days_used_elsewhere(assignment=assignment, student_ids=list(stored))
-        keys: dict[tuple, str] = {}
-        for student_id, stored_key in stored.items():
-            inputs = (
-                extensions.get(student_id),
-                late_days_left(assignment.course.late_day_bank, spent.get(student_id, 0)),
-            )
-            if inputs not in keys:
-                keys[inputs] = key(*inputs)
-            if stored_key != keys[inputs]:
-                drifted.add(student_id)
+        expected, _ = deadline_inputs_today(assignment, stored, extensions)
+        drifted |= {student_id for student_id, key in stored.items() if key != expected[student_id]}
     else:
         drifted |= set(
             rows.filter(student_id__in=active_ids)
@@ -377,30 +371,15 @@ def _reconcile_assignment(assignment: Assignment, now: datetime) -> int:
     return len(drifted)
 
 
-def _stale_ids(rows, now: datetime) -> list[int]:
-    """The ids of those of `rows` (stored deadlines) whose inputs key no longer matches today's inputs."""
-    by_assignment: dict[int, list[EffectiveDeadline]] = {}
-    for row in rows.select_related("assignment__course"):
-        by_assignment.setdefault(row.assignment_id, []).append(row)
-    extensions: dict[int, dict[int, datetime]] = {}
-    for assignment_id, student_id, due_at in Extension.objects.filter(
-        assignment_id__in=list(by_assignment)
-    ).values_list("assignment_id", "student_id", "due_at"):
-        extensions.setdefault(assignment_id, {})[student_id] = due_at
-    stale = []
-    for assignment_id, group in by_assignment.items():
-        found = deadline_rows_refresh(group[0].assignment, group, extensions.get(assignment_id, {}), now)
-        stale.extend(row.pk for row in found)
-    return stale
-
-
 @transaction.atomic
 def deadline_close_passed(*, now: datetime | None = None) -> int:
     """Record the outcome of every window that has passed, exactly once: unsubmitted work becomes
     "missing" (it counts 0). Returns how many windows were closed by this run."""
     now = now or timezone.now()
     passed = EffectiveDeadline.objects.filter(closes_at__lt=now, closed_at__isnull=True)
-    if stale := _stale_ids(passed, now):
+    if stale := [
+        r.pk for r in deadline_rows_refresh_any(list(passed.select_related("assignment__course")), now)
+    ]:
         # Stored from inputs that changed since (an extension, a moved due time, late days spent elsewhere):
         # the window may not have passed at all. Left to their recompute; a later run closes them.
         passed = passed.exclude(pk__in=stale)

@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from courses.models import Course, EffectiveDeadline, Enrolment, Extension, ReminderSent
-from courses.selectors.deadlines import deadline_rows_refresh
+from courses.models import Course, EffectiveDeadline, Enrolment, ReminderSent
+from courses.selectors.deadlines import deadline_rows_refresh_any
 from courses.services.mail_preferences import reminders_off_url
 from courses.timefmt import format_local
 from portal.mail import mail_queue
@@ -48,31 +48,17 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
                         )
                     )
                 )
-                .select_related("student", "assignment")
+                .select_related("student", "assignment__course")
             )
-            for row in _fresh(course, list(rows), now):
+            rows = list(rows)
+            # A stale row (an extension, a moved due time or late days spent, its recompute not run yet) is
+            # read with the window the rules give today: a reminder never quotes a time that no longer holds.
+            # A row due later than stored waits for its recompute to be reminded of.
+            deadline_rows_refresh_any(rows, now)
+            for row in rows:
                 if now < row.due_at <= now + timedelta(hours=hours):
                     sent += _send_once(course, row, hours, now)
     return sent
-
-
-def _fresh(course: Course, rows: list[EffectiveDeadline], now: datetime) -> list[EffectiveDeadline]:
-    """The rows with the window the rules give today where a row is stale (an extension, a moved due time
-    or late days spent whose recompute has not run yet): a reminder never quotes a time that no longer
-    holds. A row that is due later than stored waits for its recompute to be reminded of."""
-    by_assignment: dict[int, list[EffectiveDeadline]] = {}
-    for row in rows:
-        by_assignment.setdefault(row.assignment_id, []).append(row)
-    for assignment_id, group in by_assignment.items():
-        assignment = group[0].assignment
-        assignment.course = course
-        extensions = dict(
-            Extension.objects.filter(
-                assignment_id=assignment_id, student_id__in=[r.student_id for r in group]
-            ).values_list("student_id", "due_at")
-        )
-        deadline_rows_refresh(assignment, group, extensions, now)
-    return rows
 
 
 def _send_once(course: Course, row: EffectiveDeadline, hours: int, now: datetime) -> int:
