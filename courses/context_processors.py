@@ -3,7 +3,6 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from courses import access as course_access
-from courses.access import STUDENT
 from courses.models import StaffRole
 
 
@@ -40,7 +39,7 @@ def _nav_of(rows) -> dict:
     roles = set()
     for role, course_id, code, *_ in sorted(rows, key=lambda r: (r[2], r[1] or 0)):
         roles.add(role)
-        if role == STUDENT:
+        if role == course_access.STUDENT:
             continue
         teaches = courses.get(course_id, (code, False))[1] or role == StaffRole.Role.INSTRUCTOR
         courses[course_id] = (code, teaches)

@@ -73,9 +73,8 @@ def my_deadlines(request):
     user = request.user
     nav_rows: list = []
     rows = selectors.deadlines_for_student(user, now=now, nav_rows=nav_rows)
-    access.roles_read(
-        request, nav_rows
-    )  # read with the student's courses: the navigation's own query is saved
+    # Read with the student's courses: the navigation's own query is saved.
+    access.roles_read(request, nav_rows)
     to_do, done = deadlines_due_next(rows)
     many_courses = len({row.course.id for row in rows}) > 1
     reader = (user.time_zone_display, user.browser_time_zone, many_courses)
