@@ -3,8 +3,8 @@
 A service calls `mail_queue` inside its own transaction: the message (recipient, subject, body, headers) is
 a `SentMail` row with a unique key ("reminder:<assignment>:<student>:<hours>:<due>", "regrade-resolved:<id>"),
 written with the write that causes it; the same key again adds nothing. After the commit the delivery task
-is enqueued through the outbox (portal.tasking), and `mail_deliver` sends the row through Django's
-configured backend (DJANGO_EMAIL_BACKEND: the console by default, SMTP towards a relay in production).
+is enqueued through the outbox (portal.tasking), or a task that queued the message sends it itself
+(`send_here`), and `mail_deliver` sends the row through Django's configured backend (DJANGO_EMAIL_BACKEND: the console by default, SMTP towards a relay in production).
 
 Delivery claims the row in its own committed transaction before it talks to the server, and records each
 step, so that a task that runs twice or whose worker was killed knows what is safe to do:
@@ -32,6 +32,7 @@ import logging
 import smtplib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
@@ -54,9 +55,16 @@ def _message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
-def mail_queue(*, key: str, to: str, subject: str, body: str, headers: dict | None = None) -> SentMail | None:
+def mail_queue(
+    *, key: str, to: str, subject: str, body: str, headers: dict | None = None, send_here: bool = False
+) -> SentMail | None:
     """Record one e-mail to `to` in the caller's transaction; it is sent after the commit. The same key a
-    second time records and sends nothing (returns the first row). No address: nothing to send (None)."""
+    second time records and sends nothing (returns the first row). No address: nothing to send (None).
+
+    By default a delivery task is queued (through the outbox). A caller that is itself a task on a worker
+    passes `send_here`: the message is sent from this process right after the commit, one task fewer per
+    message (at a deadline, one per upload's receipt). If that sending is lost (the worker dies after the
+    commit), the row waits `queued` and the sweep (`mail_deliver_pending`) sends it."""
     from portal.tasking import enqueue_on_commit
 
     if not to:
@@ -71,7 +79,10 @@ def mail_queue(*, key: str, to: str, subject: str, body: str, headers: dict | No
             "message_id": _message_id(key),
         },
     )
-    if created:
+    if created and send_here:
+        # robust: the caller's write has committed; a failure here leaves the row to the sweep.
+        transaction.on_commit(partial(mail_deliver, mail_id=mail.pk), robust=True)
+    elif created:
         enqueue_on_commit("portal.tasks.deliver_mail", mail_id=mail.pk)
     return mail
 

@@ -299,8 +299,10 @@ def submission_receipt_send(*, submission_id: int) -> bool:
                 "submission is the one graded."
             )
         lines.append("Keep this e-mail: the SHA-256 identifies the exact file the portal stored.")
-        # A mail server that is down delays the receipt (portal.mail retries); the submission stands.
+        # A mail server that is down delays the receipt (portal.mail retries); the submission stands. This
+        # runs on a worker: the message is sent from here after the commit, not by a second task.
         mail_queue(
+            send_here=True,
             key=f"submission-receipt:{submission.pk}",
             to=student.email,
             subject=f"[{course.code}] Receipt: {assignment.code} received "

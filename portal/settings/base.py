@@ -251,6 +251,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Celery closes a task's database connections every 2 x this many tasks (portal.celery keeps them as
+# the web does, by DATABASE_CONN_MAX_AGE); unset, it would close them around every task.
+CELERY_DB_REUSE_MAX = 1000
 # A broker that does not answer fails a publish in seconds, not the OS's TCP timeout: the web process's
 # post-commit hand-over must not hold a request (the task waits in the outbox, portal.outbox).
 # visibility_timeout: how long Redis waits for a task's acknowledgement before handing it to another

@@ -8,11 +8,13 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from courses.models import Submission
 from courses.services.accounts import user_time_zone_display_set
 from courses.tasks import send_submission_receipt
-from portal.models import OutboxMessage
+from portal.mail import mail_deliver_pending
+from portal.models import OutboxMessage, SentMail
 from tests.courses.helpers import MINUTE, at, submit
 from tests.factories import eastern
 
@@ -92,6 +94,32 @@ def test_the_receipt_is_a_task_recorded_in_the_outbox_after_the_commit(
         for callback in callbacks:
             callback()
     assert len(mailoutbox) == 1
+
+
+def test_the_receipt_task_sends_its_e_mail_itself_one_task_per_upload(
+    world, api, hw1, mailoutbox, django_capture_on_commit_callbacks
+):
+    """At a deadline every upload's receipt runs on a worker: it sends its message right after its own
+    commit, rather than queueing a second task (one task, one outbox row per upload)."""
+    submitted(api, world.ug1, hw1, HW1_DUE - MINUTE, django_capture_on_commit_callbacks)
+    assert list(OutboxMessage.objects.values_list("task_name", flat=True)) == [send_submission_receipt.name]
+    assert len(mailoutbox) == 1
+    assert SentMail.objects.get().state == "sent"
+
+
+def test_a_receipt_whose_sending_is_lost_after_the_commit_is_sent_by_the_sweep(
+    world, api, hw1, mailoutbox, django_capture_on_commit_callbacks
+):
+    with at(HW1_DUE - MINUTE), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        submit(api, world.ug1, hw1)
+    submission = Submission.objects.get()
+    # The worker dies right after the receipt's commit: its sending never runs.
+    with django_capture_on_commit_callbacks(execute=False) as after_receipt:
+        assert send_submission_receipt(submission_id=submission.id) is True
+    assert len(callbacks) == 1 and len(after_receipt) == 1
+    assert mailoutbox == [] and SentMail.objects.get().state == "queued"
+    mail_deliver_pending(now=timezone.now() + timedelta(minutes=10))
+    assert len(mailoutbox) == 1 and SentMail.objects.get().state == "sent"
 
 
 def test_the_task_sends_once_however_often_it_runs(
