@@ -9,6 +9,7 @@ from django.db.models.expressions import RawSQL
 
 from courses.models import Assignment, Course, Enrolment, Section, StaffRole, Team, TeamMembership, User
 from portal.errors import ObjectNotFound, PermissionDenied
+from portal.queries import row_by_key
 
 Role = StaffRole.Role
 
@@ -213,7 +214,7 @@ def access_assignment_as_student(user, assignment_id: int, **annotations) -> Ass
     not a student (its staff), refused. `annotations` are read in the same query (the caller's values)."""
     if not user.is_authenticated:
         raise ObjectNotFound("No such assignment among your courses.")
-    assignment = (
+    assignment = row_by_key(
         Assignment.objects.filter(pk=assignment_id)
         .select_related("course")
         .annotate(
@@ -221,8 +222,6 @@ def access_assignment_as_student(user, assignment_id: int, **annotations) -> Ass
             user_is_staff=RawSQL(_STAFF_OF_ASSIGNMENT, [user.pk], BooleanField()),
             **annotations,
         )
-        .order_by()  # one row by its key: no sort (the default order joins the term)
-        .first()
     )
     if assignment is None or not (assignment.user_is_student or assignment.user_is_staff):
         raise ObjectNotFound("No such assignment among your courses.")

@@ -10,6 +10,7 @@ from courses.models import (
     User,
 )
 from courses.selectors.enrolments import enrolments_for_user, staff_roles_for_user, waitlist_position
+from portal.queries import row_by_key
 
 
 def me_summary(user) -> dict:
@@ -65,7 +66,7 @@ def password_fingerprint(user: User) -> str:
 
 
 def api_token_by_key(key: str) -> ApiToken | None:
-    return ApiToken.objects.select_related("user").filter(digest=api_token_digest(key)).first()
+    return row_by_key(ApiToken.objects.select_related("user").filter(digest=api_token_digest(key)))
 
 
 def api_token_is_current(token: ApiToken) -> bool:

@@ -29,6 +29,7 @@ from courses.windows import (
 )
 from portal.errors import PortalError
 from portal.mail import mail_queue
+from portal.queries import row_by_key
 from portal.tasking import enqueue_on_commit
 from portal.uploads import too_large
 
@@ -167,11 +168,10 @@ def submission_create(
 
     policy = Policy.of(course)
     # Lock the student's row so two submissions at once spend late days once.
-    row = (
+    row = row_by_key(
         EffectiveDeadline.objects.select_for_update()
         .filter(student=acting_user, assignment=assignment)
         .values_list("pk", "late_days_used", named=True)
-        .first()
     )
     late_days_available = 0
     if policy.kind == Course.LatePolicy.LATE_DAYS and course.late_day_bank:  # no bank, nothing to sum
