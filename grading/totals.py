@@ -19,6 +19,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment
+from courses.selectors.deadlines import deadline_rows_refresh_any, deadline_rows_stale
 from courses.selectors.setup import BONUS, COUNTED, weight_kind
 from grading.models import Question, QuestionRequirement, QuestionScore
 
@@ -291,12 +292,39 @@ def totals_for_students(
     passed_unsubmitted = ExpressionWrapper(
         Q(last_submitted_at__isnull=True, closes_at__lt=now), output_field=BooleanField()
     )
-    for student_id, assignment_id, outcome, penalty, passed_without_work in (
-        EffectiveDeadline.objects.filter(student_id__in=student_ids, assignment__course=scheme.course)
-        .annotate(passed_without_work=passed_unsubmitted)
-        .values_list("student_id", "assignment_id", "outcome", "penalty_percent", "passed_without_work")
+    stored = EffectiveDeadline.objects.filter(student_id__in=student_ids, assignment__course=scheme.course)
+    keys = []
+    for student_id, assignment_id, outcome, penalty, passed_without_work, key, used in stored.annotate(
+        passed_without_work=passed_unsubmitted
+    ).values_list(
+        "student_id",
+        "assignment_id",
+        "outcome",
+        "penalty_percent",
+        "passed_without_work",
+        "inputs_key",
+        "late_days_used",
     ):
         outcomes[student_id][assignment_id] = (late_outcome(outcome, passed_without_work), penalty)
+        keys.append((student_id, assignment_id, key, used))
+    # A row stored from inputs that changed since (an extension or a new due time whose recompute still
+    # waits in the outbox) counts with the window and outcome the rules give today, as the student's own
+    # deadline list shows it: never "missing" for a window that is open again.
+    stale = deadline_rows_stale(scheme.course, scheme.assignments, keys)
+    if stale:
+        rows = [
+            row
+            for row in stored.filter(
+                student_id__in={s for s, _ in stale}, assignment_id__in={a for _, a in stale}
+            ).select_related("assignment__course")
+            if (row.student_id, row.assignment_id) in stale
+        ]
+        for row in deadline_rows_refresh_any(rows, now):
+            passed = row.last_submitted_at is None and row.closes_at < now
+            outcomes[row.student_id][row.assignment_id] = (
+                late_outcome(row.outcome, passed),
+                row.penalty_percent,
+            )
     return [
         _student_total(
             scheme,

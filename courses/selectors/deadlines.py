@@ -383,6 +383,53 @@ def deadline_rows_refresh(
     return stale
 
 
+def deadline_rows_stale(
+    course: Course, assignments: Iterable[Assignment], stored: Iterable[tuple[int, int, str, int]]
+) -> set[tuple[int, int]]:
+    """Of a course's stored rows, given as (student id, assignment id, inputs key, late days used) with
+    every row of each student in the course, the (student id, assignment id) pairs stored from inputs that
+    changed since (their recompute has not run yet). The late days a window may use are the bank less what
+    the student's other rows spent, as stored today (as `deadlines_for_student` reads them). One query:
+    the students' extensions. Rows of assignments without a due time are left out (the recompute deletes
+    them)."""
+    stored = list(stored)
+    if not stored:
+        return set()
+    policy = Policy.of(course)
+    due = {a.id: a for a in assignments if a.due_at is not None}
+    spent: dict[int, int] = defaultdict(int)
+    for student_id, _, _, used in stored:
+        spent[student_id] += used
+    extensions = {
+        (assignment_id, student_id): due_at
+        for assignment_id, student_id, due_at in Extension.objects.filter(
+            assignment__course=course, student_id__in=list(spent)
+        ).values_list("assignment_id", "student_id", "due_at")
+    }
+    digests: dict[tuple, str] = {}
+    stale = set()
+    for student_id, assignment_id, key, used in stored:
+        assignment = due.get(assignment_id)
+        if assignment is None:
+            continue
+        inputs = (
+            assignment_id,
+            extensions.get((assignment_id, student_id)),
+            late_days_left(course.late_day_bank, spent[student_id] - used),
+        )
+        if inputs not in digests:
+            digests[inputs] = deadline_inputs_key(
+                policy=policy,
+                due_at=assignment.due_at,
+                grace_allowed=assignment.grace_allowed,
+                extension_due_at=inputs[1],
+                late_days_available=inputs[2],
+            )
+        if key != digests[inputs]:
+            stale.add((student_id, assignment_id))
+    return stale
+
+
 def deadline_rows_refresh_any(rows: list[EffectiveDeadline], now) -> list[EffectiveDeadline]:
     """deadline_rows_refresh for stored rows of any assignments (each with its assignment and course
     loaded), the extensions read in one query. Returns the stale rows."""

@@ -298,26 +298,30 @@ def deadline_recompute_course(*, course_id: int, student_ids: Iterable[int] | No
     return total
 
 
-def deadline_reconcile(*, now: datetime | None = None) -> int:
+def deadline_reconcile(*, now: datetime | None = None, course_id: int | None = None) -> int:
     """Find stored deadlines that drifted from their inputs and repair them with the recompute: rows whose
     inputs key differs from today's inputs (or was never set), active students without a row, rows of
     students who left, rows of assignments that no longer have a due time. Idempotent: a second run finds
-    nothing. Returns (and logs) how many rows it fixed."""
+    nothing. Every course (the periodic task), or one (`course_id`: a grade export, before it reads the
+    stored outcomes). Returns (and logs) how many rows it fixed."""
     now = now or timezone.now()
     fixed = 0
-    assignments = Assignment.objects.filter(due_at__isnull=False).select_related("course").order_by("id")
-    for assignment in assignments:
+    assignments = (
+        Assignment.objects.all() if course_id is None else Assignment.objects.filter(course_id=course_id)
+    )
+    for assignment in assignments.filter(due_at__isnull=False).select_related("course").order_by("id"):
         fixed += _reconcile_assignment(assignment, now)
     for assignment_id in (
-        Assignment.objects.filter(due_at__isnull=True, deadlines__isnull=False)
+        assignments.filter(due_at__isnull=True, deadlines__isnull=False)
         .values_list("id", flat=True)
         .distinct()
     ):
         fixed += deadline_recompute(assignment_id=assignment_id, now=now)
+    scope = "" if course_id is None else f" of course {course_id}"
     if fixed:
-        logger.warning("Deadline reconciliation fixed %d stale or missing stored deadlines.", fixed)
+        logger.warning("Deadline reconciliation fixed %d stale or missing stored deadlines%s.", fixed, scope)
     else:
-        logger.info("Deadline reconciliation fixed 0 stored deadlines: none had drifted.")
+        logger.info("Deadline reconciliation fixed 0 stored deadlines%s: none had drifted.", scope)
     return fixed
 
 

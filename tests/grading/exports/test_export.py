@@ -7,13 +7,17 @@ The figures are the ones worked by hand in test_totals.py (the `graded` fixture)
   ug2 Alan Turing (CS 4644):    PS0 90, PS1 70, HW1 missing = 0,    PROJECT 60, bonus 0 → 23.10
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from courses.models import AuditEvent, StaffRole
 from grading.models import GradeExport
 from grading.services import exports
 from tests.conftest import wait_for
+from tests.courses.helpers import grant_extension
 from tests.factories import EnrolmentFactory, SectionFactory, StaffRoleFactory, UserFactory
 from tests.grading.exports.conftest import error_of, parse_csv
 
@@ -196,6 +200,26 @@ def test_breakdown_export_shows_every_part_of_the_total(course_data, api, django
         "6.30", "0.00", "16.80",
         "0.00", "23.10", "50.22", "",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["canvas", "breakdown"])
+def test_an_export_counts_an_extension_whose_recompute_waits_in_the_outbox(
+    course_data, api, django_capture_on_commit_callbacks, fmt
+):
+    """ug2's HW1 window had closed with nothing submitted when the instructor granted an extension to
+    three days from now; its recompute still waits in the outbox when the export runs. The export brings
+    the course's stored deadlines up to date first: HW1 is open, its 110 % counts (9 % x 1.10 = 9.90),
+    and ug2's total is 23.10 + 9.90 = 33.00 rather than 23.10."""
+    w = course_data.world
+    with django_capture_on_commit_callbacks(execute=False):  # the recompute is never run here
+        grant_extension(api, w.instructor, w.ug2, course_data.hw1, timezone.now() + timedelta(days=3))
+    rows = export_csv(api, w.instructor, course_data.course, fmt, django_capture_on_commit_callbacks)
+    if fmt == "canvas":
+        assert by_login(rows[2:], 3)["ug2"][7:] == ["110.00", "60.00", "0.00", "33.00"]
+    else:
+        ug2 = by_login(rows[1:], 1)["ug2"]
+        assert ug2[12:16] == ["110.00", "100.00", "pending", "110.00"]
+        assert ug2[-3] == "33.00"
 
 
 # ---- who may export, and the trail it leaves -----------------------------------------------------

@@ -18,17 +18,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Section, StaffRole, User
+from courses.windows import Policy, deadline_inputs_key, window_for
 from grading.models import Grade, GradeExport, Question, QuestionRequirement, QuestionScore
 from grading.services.exports import CHUNK, grade_export_run
 from tests.factories import CourseFactory, SectionFactory, UserFactory, eastern
 from tests.grading.exports.conftest import parse_csv
 
 # Per chunk: the chunk's scores, its deadline outcomes and a progress update (canvas); the breakdown adds
-# the readiness reads (preparation assignments, their questions, grades, scores). Fixed: the scheme
-# (assignments, requirements, questions), the claim, the count, the file and the final update.
-A_FIXED = 15
-B_PER_CHUNK = {"canvas": 4, "breakdown": 8}
+# the readiness reads (preparation assignments, their questions, grades, scores) and the students'
+# extensions (whether a stored row is current). Fixed: the scheme (assignments, requirements, questions),
+# the claim, the count, the file and the final update, and the reconciliation of the course's stored
+# deadlines first (a few reads per assignment, none per student).
 ASSIGNMENTS = 10
+A_FIXED = 15 + 5 * ASSIGNMENTS
+B_PER_CHUNK = {"canvas": 4, "breakdown": 9}
 QUESTIONS = (("Q1", 30), ("Q2", 30), ("Q3", 40))
 HANG_GUARD_SECONDS = 300  # not a speed claim: only catches a pathological slowdown
 
@@ -90,18 +93,31 @@ def build_course(code: str, students: int) -> tuple[Course, User]:
     Enrolment.objects.bulk_create(
         Enrolment(user=u, section=gr if i % 3 == 0 else ug, joined_at=now) for i, u in enumerate(users)
     )
+    # Stored as the recompute stores them (the window and the inputs key from the rules), so the export's
+    # reconciliation finds nothing to repair.
+    policy = Policy.of(course)
+    windows = {
+        a.id: window_for(policy=policy, due_at=a.due_at, grace_allowed=a.grace_allowed) for a in assignments
+    }
+    keys = {
+        a.id: deadline_inputs_key(
+            policy=policy, due_at=a.due_at, grace_allowed=a.grace_allowed, extension_due_at=None
+        )
+        for a in assignments
+    }
     EffectiveDeadline.objects.bulk_create(
         (
             EffectiveDeadline(
                 student=u,
                 assignment=a,
-                due_at=a.due_at,
-                grace_ends_at=a.due_at + timedelta(days=2),
-                closes_at=a.due_at + timedelta(days=2),
+                due_at=windows[a.id].due_at,
+                grace_ends_at=windows[a.id].grace_ends_at,
+                closes_at=windows[a.id].closes_at,
                 last_submitted_at=a.due_at - timedelta(hours=1),
                 outcome=EffectiveDeadline.Outcome.SUBMITTED,
-                closed_at=a.due_at + timedelta(days=2),
+                closed_at=windows[a.id].closes_at,
                 computed_at=now,
+                inputs_key=keys[a.id],
             )
             for u in users
             for a in assignments

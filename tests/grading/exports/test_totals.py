@@ -10,10 +10,12 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from courses.models import Course, EffectiveDeadline, Enrolment
 from courses.services.deadlines import deadline_close_passed, deadline_recompute
 from grading.totals import CourseScheme, StudentTotal, totals_for_students, two_places
+from tests.courses.helpers import grant_extension
 from tests.grading.exports.conftest import (
     Requirement,
     enter,
@@ -173,6 +175,31 @@ def test_a_closed_window_without_submission_counts_zero_even_with_a_score(graded
     assert row.outcome == EffectiveDeadline.Outcome.MISSING
     hw1 = result(totals(graded.course, w.ug2)["ug2"], "HW1")
     assert (hw1.earned, hw1.late_outcome, hw1.percent) == (D(110), "missing", D(0))
+
+
+def test_an_extension_whose_recompute_waits_in_the_outbox_reopens_the_window_in_the_totals(
+    graded, api, django_capture_on_commit_callbacks
+):
+    """ug2's HW1 window closed with nothing submitted: missing, 0. The instructor then grants an extension
+    to three days from now, and its recompute waits in the outbox (a broker outage, a busy worker): the
+    stored row still says the window closed. The totals read the window the rules give today (open, as
+    the student's own deadline list does), so the 110 points entered count, rather than 0 until the
+    recompute runs; after it, the same."""
+    w = graded.world
+    with django_capture_on_commit_callbacks(execute=False) as waiting:
+        grant_extension(api, w.instructor, w.ug2, graded.hw1, timezone.now() + timedelta(days=3))
+    row = EffectiveDeadline.objects.get(student=w.ug2, assignment=graded.hw1)
+    assert row.closes_at < timezone.now() and row.extension_due_at is None  # stored before the extension
+    hw1 = result(totals(graded.course, w.ug2)["ug2"], "HW1")
+    assert (hw1.earned, hw1.late_outcome, hw1.percent) == (D(110), "pending", D(110))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in waiting:  # the recompute runs
+            callback()
+    row.refresh_from_db()
+    assert row.closes_at > timezone.now()
+    hw1 = result(totals(graded.course, w.ug2)["ug2"], "HW1")
+    assert (hw1.earned, hw1.late_outcome, hw1.percent) == (D(110), "pending", D(110))
 
 
 def test_a_submission_after_the_grace_period_counts_zero(graded):
