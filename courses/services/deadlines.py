@@ -13,6 +13,7 @@ from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Ext
 from courses.selectors.deadlines import (
     deadline_inputs_today,
     deadline_rows_refresh_any,
+    deadline_rows_stale,
     late_days_used_elsewhere,
 )
 from courses.windows import (
@@ -298,31 +299,72 @@ def deadline_recompute_course(*, course_id: int, student_ids: Iterable[int] | No
     return total
 
 
-def deadline_reconcile(*, now: datetime | None = None, course_id: int | None = None) -> int:
+def deadline_reconcile(*, now: datetime | None = None) -> int:
     """Find stored deadlines that drifted from their inputs and repair them with the recompute: rows whose
     inputs key differs from today's inputs (or was never set), active students without a row, rows of
     students who left, rows of assignments that no longer have a due time. Idempotent: a second run finds
-    nothing. Every course (the periodic task), or one (`course_id`: a grade export, before it reads the
-    stored outcomes). Returns (and logs) how many rows it fixed."""
+    nothing. Returns (and logs) how many rows it fixed."""
     now = now or timezone.now()
     fixed = 0
-    assignments = (
-        Assignment.objects.all() if course_id is None else Assignment.objects.filter(course_id=course_id)
-    )
-    for assignment in assignments.filter(due_at__isnull=False).select_related("course").order_by("id"):
+    assignments = Assignment.objects.filter(due_at__isnull=False).select_related("course").order_by("id")
+    for assignment in assignments:
         fixed += _reconcile_assignment(assignment, now)
     for assignment_id in (
-        assignments.filter(due_at__isnull=True, deadlines__isnull=False)
+        Assignment.objects.filter(due_at__isnull=True, deadlines__isnull=False)
         .values_list("id", flat=True)
         .distinct()
     ):
         fixed += deadline_recompute(assignment_id=assignment_id, now=now)
-    scope = "" if course_id is None else f" of course {course_id}"
     if fixed:
-        logger.warning("Deadline reconciliation fixed %d stale or missing stored deadlines%s.", fixed, scope)
+        logger.warning("Deadline reconciliation fixed %d stale or missing stored deadlines.", fixed)
     else:
-        logger.info("Deadline reconciliation fixed 0 stored deadlines%s: none had drifted.", scope)
+        logger.info("Deadline reconciliation fixed 0 stored deadlines: none had drifted.")
     return fixed
+
+
+def deadline_refresh_stale(*, course_id: int, now: datetime | None = None) -> int:
+    """Recompute the course's stored rows of its active students that were stored from inputs that changed
+    since (an extension, a due time, the policy, under the late-day bank the days a window offers), so
+    that what reads them next (a grade export) reads today's windows and outcomes. For a large class it
+    reads less than the reconciliation: unless the course has the late-day bank (whose windows differ per
+    student), PostgreSQL leaves out every row holding its assignment's class-wide key, and only the rest
+    (extensions, stale rows) are checked against today's inputs (`deadline_rows_stale`). Returns rows
+    written."""
+    now = now or timezone.now()
+    course = Course.objects.get(pk=course_id)
+    policy = Policy.of(course)
+    assignments = list(Assignment.objects.filter(course=course, due_at__isnull=False))
+    if not assignments:
+        return 0
+    rows = EffectiveDeadline.objects.filter(
+        assignment__in=assignments,
+        student_id__in=Enrolment.objects.filter(section__course=course, status__in=ACTIVE_STATUSES).values(
+            "user_id"
+        ),
+    )
+    if policy.kind != Course.LatePolicy.LATE_DAYS:  # one key per assignment for everyone without an extension
+        class_wide = Q()
+        for a in assignments:
+            key = deadline_inputs_key(
+                policy=policy, due_at=a.due_at, grace_allowed=a.grace_allowed, extension_due_at=None
+            )
+            class_wide |= Q(assignment_id=a.id, inputs_key=key)
+        extended = Extension.objects.filter(
+            assignment_id=OuterRef("assignment_id"), student_id=OuterRef("student_id")
+        )
+        rows = rows.annotate(extended=Exists(extended)).exclude(class_wide & Q(extended=False))
+    stale = deadline_rows_stale(
+        course, assignments, rows.values_list("student_id", "assignment_id", "inputs_key", "late_days_used")
+    )
+    by_assignment: dict[int, list[int]] = {}
+    for student_id, assignment_id in stale:
+        by_assignment.setdefault(assignment_id, []).append(student_id)
+    written = 0
+    for assignment_id, student_ids in sorted(by_assignment.items()):
+        written += deadline_recompute(assignment_id=assignment_id, student_ids=student_ids, now=now)
+    if written:
+        logger.info("Refreshed %d stale stored deadlines of course %s.", written, course_id)
+    return written
 
 
 def _reconcile_assignment(assignment: Assignment, now: datetime) -> int:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from courses import access
 from courses.models import Enrolment, UserNames
 from courses.services.audit import audit_record
-from courses.services.deadlines import deadline_reconcile
+from courses.services.deadlines import deadline_refresh_stale
 from courses.services.jobs import Claim, JobLost, job_claim, jobs_stale
 from grading.models import GradeExport
 from grading.selectors import readiness_by_student
@@ -117,10 +117,10 @@ def grade_exports_reclaim(*, now: datetime | None = None) -> list[int]:
 
 def _write(export: GradeExport, claim: Claim) -> None:
     course = export.course
-    # The figures read the stored late outcomes: first bring the course's stored deadlines up to date, so
+    # The figures read the stored late outcomes: first recompute the course's stale stored deadlines, so
     # that a recompute still waiting in the outbox (an extension, a moved due time) cannot count open work
     # as missing in the file the instructor uploads.
-    deadline_reconcile(course_id=course.id)
+    deadline_refresh_stale(course_id=course.id)
     scheme = CourseScheme.load(course)
     rows_total = _students(course).count()
     claim.beat(rows_total=rows_total)
