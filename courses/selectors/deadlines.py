@@ -337,19 +337,24 @@ def deadline_inputs_today(assignment: Assignment, student_ids, extensions: dict)
         spent = late_days_used_elsewhere(assignment=assignment, student_ids=student_ids)
     available = {s: late_days_left(course.late_day_bank, spent.get(s, 0)) for s in student_ids}
     digests: dict[tuple, str] = {}
-    keys = {}
-    for student_id in student_ids:
-        inputs = (extensions.get(student_id), available[student_id])
-        if inputs not in digests:
-            digests[inputs] = deadline_inputs_key(
-                policy=policy,
-                due_at=assignment.due_at,
-                grace_allowed=assignment.grace_allowed,
-                extension_due_at=inputs[0],
-                late_days_available=inputs[1],
-            )
-        keys[student_id] = digests[inputs]
+    keys = {s: _inputs_key(policy, assignment, extensions.get(s), available[s], digests) for s in student_ids}
     return keys, available
+
+
+def _inputs_key(policy: Policy, assignment, extension_due_at, late_days_available: int, digests: dict) -> str:
+    """deadline_inputs_key, worked out once per distinct inputs in `digests` (students with the same
+    extension and late days share one)."""
+    inputs = (assignment.id, extension_due_at, late_days_available)
+    key = digests.get(inputs)
+    if key is None:
+        key = digests[inputs] = deadline_inputs_key(
+            policy=policy,
+            due_at=assignment.due_at,
+            grace_allowed=assignment.grace_allowed,
+            extension_due_at=extension_due_at,
+            late_days_available=late_days_available,
+        )
+    return key
 
 
 def deadline_rows_refresh(
@@ -412,20 +417,9 @@ def deadline_rows_stale(
         assignment = due.get(assignment_id)
         if assignment is None:
             continue
-        inputs = (
-            assignment_id,
-            extensions.get((assignment_id, student_id)),
-            late_days_left(course.late_day_bank, spent[student_id] - used),
-        )
-        if inputs not in digests:
-            digests[inputs] = deadline_inputs_key(
-                policy=policy,
-                due_at=assignment.due_at,
-                grace_allowed=assignment.grace_allowed,
-                extension_due_at=inputs[1],
-                late_days_available=inputs[2],
-            )
-        if key != digests[inputs]:
+        available = late_days_left(course.late_day_bank, spent[student_id] - used)
+        extension_due_at = extensions.get((assignment_id, student_id))
+        if key != _inputs_key(policy, assignment, extension_due_at, available, digests):
             stale.add((student_id, assignment_id))
     return stale
 
