@@ -394,6 +394,39 @@ def _read_chunks(connection, sql: str, params: dict, size: int) -> Iterator[list
                 session.execute("RESET work_mem; RESET jit")
 
 
+# The tables the stream reads, and how far their writes may run ahead of PostgreSQL's statistics before an
+# export analyses them itself (autovacuum's default threshold).
+_STREAM_TABLES = [
+    "courses_enrolment",
+    "courses_section",
+    "courses_user",
+    "grading_grade",
+    "grading_questionscore",
+    "courses_effectivedeadline",
+]
+_STALE_STATISTICS = 0.1
+
+
+def _statistics_fresh(connection) -> list[str]:
+    """ANALYZE those of the stream's tables that have no planner statistics yet, or whose writes since the
+    last ANALYZE pass a tenth of their rows, as autovacuum would a minute or so later. Without them
+    PostgreSQL plans each student's reads as scans of whole tables: a class whose roster or grades were
+    just bulk-imported exported in quadratic time (2,000 students: 13 s, against 0.3 s once analysed).
+    Returns the tables analysed."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) AND ("
+            "(last_analyze IS NULL AND last_autoanalyze IS NULL) OR n_mod_since_analyze > %s * GREATEST(n_live_tup, 1000))",
+            [_STREAM_TABLES, _STALE_STATISTICS],
+        )
+        stale = sorted(name for (name,) in cursor.fetchall())
+        for name in stale:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
+    return stale
+
+
 _END = object()
 
 
@@ -483,6 +516,7 @@ def figures_stream(scheme: CourseScheme, *, columns: list[str], chunk_size: int)
         score_scale=10 ** QuestionScore._meta.get_field("score").decimal_places,
         penalty_scale=10 ** EffectiveDeadline._meta.get_field("penalty_percent").decimal_places,
     )
+    _statistics_fresh(connection)
     if connection.in_atomic_block:  # the caller's transaction (a test's): its rows, on its connection
         chunks = _read_chunks(connection, sql, params, chunk_size)
     else:
