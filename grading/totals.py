@@ -405,6 +405,14 @@ _STREAM_TABLES = [
     "courses_effectivedeadline",
 ]
 _STALE_STATISTICS = 0.1
+_STALE_STATISTICS_SQL = """
+SELECT t.relname FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid
+WHERE t.relname = ANY(%(tables)s) AND (
+    NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = t.schemaname AND s.tablename = t.relname)
+    OR t.n_mod_since_analyze > %(share)s * GREATEST(t.n_live_tup, 1000)
+    OR pg_relation_size(c.oid) / current_setting('block_size')::int > (1 + %(share)s) * c.relpages + 8
+)
+"""
 
 
 def _statistics_fresh(connection) -> list[str]:
@@ -417,14 +425,7 @@ def _statistics_fresh(connection) -> list[str]:
     if connection.vendor != "postgresql":
         return []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.relname FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid"
-            " WHERE t.relname = ANY(%(tables)s) AND ("
-            " NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = t.schemaname AND s.tablename = t.relname)"
-            " OR t.n_mod_since_analyze > %(share)s * GREATEST(t.n_live_tup, 1000)"
-            " OR pg_relation_size(c.oid) / current_setting('block_size')::int > (1 + %(share)s) * c.relpages + 8)",
-            {"tables": _STREAM_TABLES, "share": _STALE_STATISTICS},
-        )
+        cursor.execute(_STALE_STATISTICS_SQL, {"tables": _STREAM_TABLES, "share": _STALE_STATISTICS})
         stale = sorted(name for (name,) in cursor.fetchall())
         for name in stale:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")

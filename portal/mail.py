@@ -4,7 +4,8 @@ A service calls `mail_queue` inside its own transaction: the message (recipient,
 a `SentMail` row with a unique key ("reminder:<assignment>:<student>:<hours>:<due>", "regrade-resolved:<id>"),
 written with the write that causes it; the same key again adds nothing. After the commit the delivery task
 is enqueued through the outbox (portal.tasking), or a task that queued the message sends it itself
-(`send_here`), and `mail_deliver` sends the row through Django's configured backend (DJANGO_EMAIL_BACKEND: the console by default, SMTP towards a relay in production).
+(`send_here`), and `mail_deliver` sends the row through Django's configured backend (DJANGO_EMAIL_BACKEND:
+the console by default, SMTP towards a relay in production).
 
 Delivery claims the row in its own committed transaction before it talks to the server, and records each
 step, so that a task that runs twice or whose worker was killed knows what is safe to do:
