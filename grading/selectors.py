@@ -257,13 +257,14 @@ class _OnePerGroup(Subquery):
         return []
 
 
-def open_counts_by_assignment(user, *, reach=None) -> list[dict]:
-    """Open and claimed requests per assignment (`assignment_id`, `assignment_code`, `open`, `claimed`),
-    for the queue's summary. Grouped by the request's own assignment; the code is looked up once per
-    assignment, not joined to every request."""
+def open_counts_by_assignment(user, *, courses, reach=None) -> list[dict]:
+    """Open and claimed requests per assignment (`assignment_id`, `assignment_code`, `open`, `claimed`) of
+    the staff queue (regrade_queue: the requests of `courses`, those the user staffs), for the queue's
+    summary. Grouped by the request's own assignment; the code is looked up once per assignment, not
+    joined to every request."""
     code = Assignment.objects.filter(pk=OuterRef("assignment_id")).order_by().values("code")
     return list(
-        access.requests_visible_to(user, reach=reach)
+        regrade_queue(user, courses=courses, reach=reach)
         .filter(state__in=RegradeRequest.ACTIVE)
         .values("assignment_id")
         .annotate(

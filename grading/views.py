@@ -132,7 +132,7 @@ def regrade_queue(request):
             "filter": filterset,
             "page": page,
             "lines": _queue_lines(request, page),
-            "counts": selectors.open_counts_by_assignment(request.user, reach=reach),
+            "counts": selectors.open_counts_by_assignment(request.user, courses=course_ids, reach=reach),
             "query": _without_page(params),
             "filter_summary": _filter_summary(filterset.form),
         },

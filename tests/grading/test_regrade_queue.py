@@ -237,6 +237,22 @@ def test_the_scope_from_the_roles_is_the_scope_the_database_works_out(rf, world,
     assert seen["other_ta"] == set()
 
 
+def test_the_open_work_counts_only_the_queue_not_the_tas_own_requests_as_a_student(client, world, queue):
+    """A TA who takes another course as a student has their own request there: it is not work of their
+    queue, so the counts above the queue (whose links filter the queue) leave it out."""
+    from tests.factories import AssignmentFactory
+    from tests.grading.factories import GradeFactory
+
+    EnrolmentFactory(user=world.ta, section=world.other_course.sections.get())
+    other = AssignmentFactory(course=world.other_course, code="OTHER1")
+    RegradeRequestFactory(grade=GradeFactory(student=world.ta, assignment=other, released_at=NOW - 9 * HOUR))
+    html = page(client, world.ta)
+    assert "OTHER1" not in html
+    assert len(ids_on_page(html)) == 5 and "5 requests, oldest first." in html
+    assert re.search(r"<strong>PS0</strong></a> 2 open", html)
+    assert re.search(r"<strong>HW1</strong></a> 2 open, 1 claimed", html)
+
+
 @pytest.mark.parametrize(
     "params", [{"state": "bogus"}, {"older_than_hours": "-3"}, {"course": "0"}, {"section": "x"}]
 )
