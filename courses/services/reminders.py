@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from courses.models import Course, EffectiveDeadline, Enrolment, ReminderSent
 from courses.selectors.deadlines import deadline_rows_refresh_any
+from courses.services.course_mail import course_mail_queue
 from courses.services.mail_preferences import reminders_off_url
 from courses.timefmt import format_local
-from portal.mail import mail_queue
 from portal.models import MailPreference
 
 
@@ -76,12 +76,13 @@ def _send_once(course: Course, row: EffectiveDeadline, hours: int, now: datetime
                 due_at=row.due_at,
                 sent_at=now,
             )
-            mail_queue(
+            course_mail_queue(
                 key=f"reminder:{row.assignment_id}:{student.pk}:{hours}:{row.due_at.isoformat()}",
-                to=student.email,
-                subject=f"[{course.code}] {row.assignment.code} is due in {hours} hours",
+                course=course,
+                to=student,
+                subject=f"{row.assignment.code} is due in {hours} hours",
                 body=(
-                    f"Hello {student.display_name},\n\n{row.assignment.code} ({row.assignment.title}) is due "
+                    f"{row.assignment.code} ({row.assignment.title}) is due "
                     f"{format_local(row.due_at, course.zone)} and the portal has no submission from you yet."
                     f"{closes}\n\nTo stop these reminders, open {off}\n"
                 ),

@@ -15,6 +15,7 @@ from courses import access
 from courses.models import Assignment, Course, EffectiveDeadline, Enrolment, Extension, Submission, User
 from courses.selectors.deadlines import late_days_used_elsewhere
 from courses.services.audit import audit_record
+from courses.services.course_mail import course_mail_queue
 from courses.timefmt import format_local
 from courses.windows import (
     Policy,
@@ -28,7 +29,6 @@ from courses.windows import (
     window_for,
 )
 from portal.errors import PortalError
-from portal.mail import mail_queue
 from portal.queries import row_by_key
 from portal.tasking import enqueue_on_commit
 from portal.uploads import too_large
@@ -281,8 +281,6 @@ def submission_receipt_send(*, submission_id: int) -> bool:
             .first()
         )
         lines = [
-            f"Hello {student.display_name},",
-            "",
             f"The portal received your submission of {assignment.code} ({assignment.title}), {course.code}.",
             "",
             f"File: {submission.original_name or '(no name)'}",
@@ -301,12 +299,12 @@ def submission_receipt_send(*, submission_id: int) -> bool:
         lines.append("Keep this e-mail: the SHA-256 identifies the exact file the portal stored.")
         # A mail server that is down delays the receipt (portal.mail retries); the submission stands. This
         # runs on a worker: the message is sent from here after the commit, not by a second task.
-        mail_queue(
+        course_mail_queue(
             send_here=True,
             key=f"submission-receipt:{submission.pk}",
-            to=student.email,
-            subject=f"[{course.code}] Receipt: {assignment.code} received "
-            f"{format_local(submission.submitted_at, zone)}",
+            course=course,
+            to=student,
+            subject=f"Receipt: {assignment.code} received {format_local(submission.submitted_at, zone)}",
             body="\n".join(lines) + "\n",
         )
         Submission.objects.filter(pk=submission.pk).update(receipt_sent_at=timezone.now())

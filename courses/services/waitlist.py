@@ -15,9 +15,9 @@ from courses import access
 from courses.models import Course, Enrolment, Promotion, Section, SitInRequest
 from courses.selectors import waitlist_queryset
 from courses.services.audit import audit_record
+from courses.services.course_mail import course_mail_queue
 from courses.timefmt import format_local
 from portal.errors import ObjectNotFound, PermissionDenied, PortalError
-from portal.mail import mail_queue
 from portal.tasking import enqueue_on_commit
 
 Status = Enrolment.Status
@@ -371,12 +371,13 @@ def _mail_promoted(promotion: Promotion) -> None:
     """Tell the student, once per promotion (portal.mail), in the promoting transaction."""
     enrolment = Enrolment.objects.select_related("user", "section__course").get(pk=promotion.enrolment_id)
     course = enrolment.section.course
-    mail_queue(
+    course_mail_queue(
         key=f"waitlist-promoted:{promotion.pk}",
-        to=enrolment.user.email,
-        subject=f"[{course.code}] You have a seat in {enrolment.section.code}",
+        course=course,
+        to=enrolment.user,
+        subject=f"You have a seat in {enrolment.section.code}",
         body=(
-            f"Hello {enrolment.user.display_name},\n\nA seat freed up and you are enrolled in "
+            "A seat freed up and you are enrolled in "
             f"{enrolment.section.code} since {format_local(promotion.promoted_at, course.zone)}. "
             "Your deadlines are on the portal's My deadlines page.\n"
         ),

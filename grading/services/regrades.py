@@ -13,12 +13,12 @@ from django.utils import timezone
 from courses import access as course_access
 from courses.models import StaffRole
 from courses.services.audit import audit_record
+from courses.services.course_mail import course_mail_queue
 from courses.timefmt import format_local
 from grading import access
 from grading.models import GradeChange, Question, QuestionScore, RegradeRequest
 from grading.services.grades import score_change
 from portal.errors import Conflict, ObjectNotFound, PermissionDenied, PortalError
-from portal.mail import mail_queue
 
 State = RegradeRequest.State
 APPEAL_GRACE = timedelta(hours=48)
@@ -204,10 +204,11 @@ def _mail_resolution(request_id: int) -> None:
     appeal = ""
     if regrade_appeal_refusal(request, now=request.resolved_at, appealed=False) is None:
         appeal = f"\nYou may appeal this answer once, until {format_local(appeal_deadline(request), zone)}.\n"
-    mail_queue(
+    course_mail_queue(
         key=f"regrade-resolved:{request.id}",
-        to=request.student.email,
-        subject=f"[{assignment.course.code}] Regrade of {assignment.code} {request.question.label}: {request.state}",
+        course=assignment.course,
+        to=request.student,
+        subject=f"Regrade of {assignment.code} {request.question.label}: {request.state}",
         body=(
             f"Your regrade request was {outcome} ({format_local(request.resolved_at, zone)}).\n\n"
             f"Response: {request.response}\n{appeal}"
@@ -313,10 +314,11 @@ def _mail_appeal(request_id: int) -> None:
         "user"
     )
     for role in instructors:  # one message each, so each is sent (and counted) once
-        mail_queue(
+        course_mail_queue(
             key=f"regrade-appealed:{request.id}:{role.user_id}",
-            to=role.user.email,
-            subject=f"[{course.code}] Regrade appeal: {request.grade.assignment.code} {request.question.label}",
+            course=course,
+            to=role.user,
+            subject=f"Regrade appeal: {request.grade.assignment.code} {request.question.label}",
             body=(
                 f"{request.student.display_name} appeals regrade request #{request.appeal_of_id} "
                 f"({format_local(request.created_at, course.zone)}).\n\n{request.justification}\n"

@@ -166,6 +166,9 @@ def test_claim_then_accept_changes_the_score_once_and_tells_the_student(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["ug1@example.edu"]
+    # Addressed as every message of the course is (courses.services.course_mail): its code, the name.
+    assert message.subject.startswith(f"[{world.course.code}] Regrade of ")
+    assert message.body.startswith(f"Hello {world.ug1.display_name},\n\nYour regrade request was accepted")
     assert "accepted" in message.subject
     assert "8.00" in message.body
     assert "Chain rule is fine." in message.body
@@ -346,6 +349,8 @@ def test_appeal_once_to_the_instructor_within_the_window(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["instructor@example.edu"]
     assert "appeal" in mail.outbox[0].subject.lower()
+    assert mail.outbox[0].subject.startswith(f"[{world.course.code}] Regrade appeal: ")
+    assert mail.outbox[0].body.startswith(f"Hello {world.instructor.display_name},\n\n")
     assert "The TA missed page 2." in mail.outbox[0].body
 
     # Once only.
