@@ -205,6 +205,7 @@ def test_late_days_of_a_submission_outside_the_window_are_given_back(
 # ---- one classification on every surface (issue 11, item 2) -------------------------------------------
 
 
+@pytest.mark.django_db  # its course comes from request.getfixturevalue: the test database first
 @pytest.mark.parametrize("policy_fixture", ["bank", "penalty"])
 def test_late_work_reads_submitted_late_in_the_response_the_api_and_the_outcome(request, api, policy_fixture):
     """Under the late-day bank and the penalty policy a late submission is "submitted_late" everywhere; it
