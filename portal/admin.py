@@ -3,12 +3,16 @@
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from portal.models import MailPreference, OutboxMessage, ProcessHeartbeat, SentMail
 from portal.signin import password_sign_in_allowed, password_sign_in_off_message
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    # A link without a scheme reads as https (Django 6's default; 5.2 warns that it assumes http).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
     def has_add_permission(self, request):
         return False
 

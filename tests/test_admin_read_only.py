@@ -49,6 +49,7 @@ def test_an_enrolment_cannot_be_changed_in_the_admin(client, root, world):
     assert Enrolment.objects.get(pk=enrolment.pk).status == "enrolled"
 
 
+@pytest.mark.filterwarnings("error::django.utils.deprecation.RemovedInDjango60Warning")
 def test_course_setup_is_read_only_in_the_admin(client, root, world):
     """Terms, courses, sections and staff roles change on the setup pages (services: rules, audit,
     recomputed deadlines, promotions); the admin shows them without a field to change."""
