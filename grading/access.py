@@ -20,12 +20,21 @@ def grades_visible_to(user):
 
 
 def requests_visible_to(user, *, reach: course_access.StaffReach | None = None):
-    """The requests of the students the staff member may see (the rule of staff_scope_q, on the
-    request's own student and course), and the user's own. With the user's `reach` (read with the
-    navigation: courses.access.staff_reach), the rule with their courses and sections as values."""
+    """The requests of the students the staff member may see (requests_handled_by), and the user's own."""
     own = Q(student=user)
-    staff = course_access.staff_students_q(user, student="student_id", course="course_id", reach=reach)
-    return RegradeRequest.objects.filter(staff | own)
+    return RegradeRequest.objects.filter(_handled_by_q(user, reach) | own)
+
+
+def requests_handled_by(user, *, reach: course_access.StaffReach | None = None):
+    """The requests of the students the staff member may see (the rule of staff_scope_q, on the
+    request's own student and course): their work, never their own requests as a student. With the
+    user's `reach` (read with the navigation: courses.access.staff_reach), the rule with their courses
+    and sections as values."""
+    return RegradeRequest.objects.filter(_handled_by_q(user, reach))
+
+
+def _handled_by_q(user, reach) -> Q:
+    return course_access.staff_students_q(user, student="student_id", course="course_id", reach=reach)
 
 
 def is_grade_staff(user, grade: Grade) -> bool:

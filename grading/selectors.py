@@ -213,9 +213,12 @@ def regrade_page_rows(ids) -> list[dict]:
 
 
 def regrade_queue(user, *, courses, reach=None):
-    """The staff queue: regrade_list within `courses` (those the user staffs). Read a page's rows with
-    regrade_queue_rows."""
-    return regrade_list(user, reach=reach).filter(course__in=courses)
+    """The staff queue: the requests the user handles (grading.access.requests_handled_by: never their own
+    as a student, even in a course they now staff) within `courses` (those they staff), oldest first.
+    Read a page's rows with regrade_queue_rows."""
+    return (
+        access.requests_handled_by(user, reach=reach).filter(course__in=courses).order_by("created_at", "id")
+    )
 
 
 def regrade_queue_rows(ids):

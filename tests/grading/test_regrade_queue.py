@@ -253,6 +253,53 @@ def test_the_open_work_counts_only_the_queue_not_the_tas_own_requests_as_a_stude
     assert re.search(r"<strong>HW1</strong></a> 2 open, 1 claimed", html)
 
 
+def test_the_section_filter_is_the_sections_students_now_in_its_own_course(client, api, world, queue):
+    """A section's requests are its course's, by the students in it now: gr1 also takes CS 9999, and ug1
+    moved from CS 4644 to CS 7643-A. Filtering by CS 9999-A lists none of gr1's requests here (and tells a
+    TA who does not staff CS 9999 nothing about who takes it); CS 4644 no longer lists ug1's."""
+    from courses.models import StaffRole
+    from tests.factories import StaffRoleFactory
+
+    other_section = world.other_course.sections.get()
+    EnrolmentFactory(user=world.gr1, section=other_section)
+    with at(NOW):
+        body = api.as_user(world.ta).get("/api/v1/regrade-requests/", {"section": other_section.id}).json()
+    assert (body["count"], body["results"]) == (0, [])
+    StaffRoleFactory(user=world.ta, course=world.other_course, role=StaffRole.Role.TA)
+    assert ids_on_page(page(client, world.ta, section=other_section.id)) == []
+
+    Enrolment.objects.filter(user=world.ug1, section=world.ug_section).update(status=Enrolment.Status.DROPPED)
+    EnrolmentFactory(user=world.ug1, section=world.gr_section)
+    assert ids_on_page(page(client, world.ta, section=world.ug_section.id)) == ids(queue, "ug2_hw1")
+    assert ids_on_page(page(client, world.ta, section=world.gr_section.id)) == ids(
+        queue, "gr1_ps0_q1", "ug1_ps0_q2", "ug1_hw1_claimed", "gr1_hw1_recent"
+    )
+
+
+def test_a_former_student_made_ta_does_not_get_their_own_requests_as_work(client, api, world, queue):
+    """gr1 drops CS 7643-A with two requests open and becomes a TA of CS 4644: the queue and its counts
+    are CS 4644's requests, not gr1's own (which they could not claim); they still see their own requests
+    in the API's list, as any student does."""
+    from courses.models import StaffRole
+    from courses.services.staff import staff_add
+
+    Enrolment.objects.filter(user=world.gr1).update(status=Enrolment.Status.DROPPED)
+    staff_add(
+        acting_user=world.instructor,
+        course_id=world.course.id,
+        username="gr1",
+        role=StaffRole.Role.TA,
+        section_ids=[world.ug_section.id],
+    )
+    html = page(client, world.gr1)
+    assert ids_on_page(html) == ids(queue, "ug1_ps0_q2", "ug2_hw1", "ug1_hw1_claimed")
+    assert re.search(r"<strong>PS0</strong></a> 1 open", html)
+    assert re.search(r"<strong>HW1</strong></a> 1 open, 1 claimed", html)
+    with at(NOW):
+        mine = api.as_user(world.gr1).get("/api/v1/regrade-requests/").json()
+    assert set(ids(queue, "gr1_ps0_q1", "gr1_hw1_recent")) <= {r["id"] for r in mine["results"]}
+
+
 @pytest.mark.parametrize(
     "params", [{"state": "bogus"}, {"older_than_hours": "-3"}, {"course": "0"}, {"section": "x"}]
 )
