@@ -10,6 +10,8 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import Count, F, Lookup, Window
 
+_LARGEST_OFFSET = 2**63 - 1  # OFFSET is a bigint: a page past it was a database error (a 500)
+
 
 class CountedPagePaginator(Paginator):
     """For an ordered queryset, without orphans. `rows(keys)` reads the page's rows (in the list's order)
@@ -25,6 +27,8 @@ class CountedPagePaginator(Paginator):
 
     def page(self, number):
         number = self._page_int(number)
+        if (number - 1) * self.per_page > _LARGEST_OFFSET:  # past any list's end, and past what SQL can skip
+            raise EmptyPage(self.error_messages["no_results"])
         keys = self._page_keys(number)
         number = self.validate_number(number)  # raises EmptyPage past the end (counted by then)
         if not keys:

@@ -37,6 +37,17 @@ def test_api_page_out_of_range_is_not_found(world, api, number):
     assert response.status_code == 404
 
 
+def test_a_page_number_past_what_sql_can_skip_is_past_the_end(world, api, client):
+    """A page number so large its offset overflows a bigint is past the end like any other: the API's 404,
+    the page's last page (it was a database error, a 500)."""
+    bulk_open_requests(world, 7)
+    huge = "99999999999999999999999"
+    assert api_ids(api.as_user(world.ta), page_size=3, page=huge).status_code == 404
+    client.force_login(world.ta)
+    ids, html = queue_ids(client, page=huge)
+    assert len(ids) == 7 and "7 requests, oldest first." in html
+
+
 def test_api_empty_list_has_one_empty_page(world, api):
     body = api_ids(api.as_user(world.ta)).json()
     assert (body["count"], body["results"]) == (0, [])
