@@ -4,12 +4,11 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
-from courses.models import Enrolment
+from courses.selectors import in_section_now
 from grading.models import Grade, RegradeRequest
 from portal.filters import IdFilter
 
@@ -89,16 +88,8 @@ class RegradeRequestFilter(django_filters.FilterSet):
         return queryset.filter(state=value)
 
     def filter_section(self, queryset, name, value):
-        # The section's own requests: of its course, by the students in it now (enrolled or waitlisted, the
-        # section each request's line names). Not every request of anyone who was ever in it, whatever the
-        # course: that listed a student's requests of another course, and those of students who moved on.
-        in_section = Enrolment.objects.filter(
-            section_id=value,
-            section__course_id=OuterRef("course_id"),
-            user_id=OuterRef("student_id"),
-            status__in=Enrolment.ACTIVE,
-        )
-        return queryset.filter(Exists(in_section))
+        # The section's own requests (courses.selectors.in_section_now): of its course, by its students now.
+        return queryset.filter(in_section_now(value))
 
     def filter_age(self, queryset, name, value):
         try:

@@ -41,6 +41,7 @@ from courses.selectors.extensions import (  # noqa: F401
 )
 from courses.selectors.submissions import (  # noqa: F401
     filter_by_section,
+    in_section_now,
     latest_submission,
     latest_submissions_for_staff,
     latest_submissions_of_student,

@@ -46,12 +46,24 @@ def latest_submissions_for_staff(assignment: Assignment, *, user) -> QuerySet[Su
     )
 
 
-def filter_by_section(queryset: QuerySet[Submission], section_id: int) -> QuerySet[Submission]:
-    """Submissions of the students active in one section (of the queryset's course)."""
-    in_section = Enrolment.objects.filter(
-        user_id=OuterRef("student_id"), section_id=section_id, status__in=Enrolment.ACTIVE
+def in_section_now(section_id: int, *, student: str = "student_id", course: str = "course_id") -> Exists:
+    """The rule of a section filter, for rows about one student in one course (a submission, a regrade
+    request; `student` and `course` name the row's fields): the row is of the section's course and its
+    student is in the section now (enrolled or waitlisted, the section the pages name). A student's rows
+    of another course, or of a section they left, are not the section's."""
+    return Exists(
+        Enrolment.objects.filter(
+            section_id=section_id,
+            section__course_id=OuterRef(course),
+            user_id=OuterRef(student),
+            status__in=Enrolment.ACTIVE,
+        )
     )
-    return queryset.filter(Exists(in_section))
+
+
+def filter_by_section(queryset: QuerySet[Submission], section_id: int) -> QuerySet[Submission]:
+    """Submissions of one section (in_section_now)."""
+    return queryset.filter(in_section_now(section_id, course="assignment__course_id"))
 
 
 def latest_submissions_of_student(user, assignment_ids) -> dict[int, Submission]:

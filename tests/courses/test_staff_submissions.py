@@ -222,6 +222,22 @@ def test_filters_by_status_and_section(world, api, hw1, submitted):
     error_of(listing(api, world.ta, hw1, section="-3"), 400)
 
 
+def test_the_section_filter_is_the_sections_students_now_in_the_assignments_course(
+    world, api, hw1, submitted
+):
+    """gr1 also takes CS 9999: filtering HW1 by CS 9999-A lists nothing (and tells the TA nothing about who
+    takes another course); a student who moved sections is listed under the one they are in now."""
+    from tests.factories import EnrolmentFactory
+
+    other_section = world.other_course.sections.get()
+    EnrolmentFactory(user=world.gr1, section=other_section)
+    assert set(rows_of(listing(api, world.ta, hw1, section=other_section.id))) == set()
+    Enrolment.objects.filter(user=world.ug1).update(status=Enrolment.Status.DROPPED)
+    EnrolmentFactory(user=world.ug1, section=world.gr_section)
+    assert set(rows_of(listing(api, world.ta, hw1, section=world.gr_section.id))) == {"ug1", "gr1"}
+    assert set(rows_of(listing(api, world.ta, hw1, section=world.ug_section.id))) == set()
+
+
 def test_the_list_is_paginated(world, api, hw1, submitted):
     body = listing(api, world.instructor, hw1, page_size=1).json()
     assert body["count"] == 2 and len(body["results"]) == 1 and body["next"]
