@@ -334,16 +334,20 @@ def staff_students_q(
     """Rows about one student in one course (a grade, a deadline, ...) that the staff member may see:
     `student` and `course` name the row's student id and course id fields. Given the user's `reach`
     (StaffReach, from their roles read already), the same rule with their courses and sections as values;
-    otherwise the database reads the roles in subqueries."""
+    otherwise the database reads the roles in subqueries.
+
+    Never the staff member's own rows: someone who was a student of a course they came to staff (dropped,
+    then added as staff) does not grade, regrade or see as staff their own work."""
+    not_own = ~Q(**{student: user.pk})
     if reach is not None:
-        return reach.students_q(student=student, course=course)
+        return reach.students_q(student=student, course=course) & not_own
     in_my_sections = Enrolment.objects.filter(
         user_id=OuterRef(student),
         section__course_id=OuterRef(course),
         section_id__in=_ta_section_ids(user),
         status__in=Enrolment.ACTIVE,
     )
-    return Q(**{f"{course}__in": _whole_course_ids(user)}) | Q(Exists(in_my_sections))
+    return (Q(**{f"{course}__in": _whole_course_ids(user)}) | Q(Exists(in_my_sections))) & not_own
 
 
 def staff_students(user, course_id: int, *, statuses=Enrolment.ACTIVE) -> QuerySet[User]:

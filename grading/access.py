@@ -27,9 +27,9 @@ def requests_visible_to(user, *, reach: course_access.StaffReach | None = None):
 
 def requests_handled_by(user, *, reach: course_access.StaffReach | None = None):
     """The requests of the students the staff member may see (the rule of staff_scope_q, on the
-    request's own student and course): their work, never their own requests as a student. With the
-    user's `reach` (read with the navigation: courses.access.staff_reach), the rule with their courses
-    and sections as values."""
+    request's own student and course; never the user's own requests, which that rule leaves out): their
+    work. With the user's `reach` (read with the navigation: courses.access.staff_reach), the rule with
+    their courses and sections as values."""
     return RegradeRequest.objects.filter(_handled_by_q(user, reach))
 
 

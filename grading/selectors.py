@@ -480,7 +480,7 @@ def staff_attention(
     from grading.models import GradeExport
 
     waiting = dict(
-        access.requests_visible_to(user)
+        access.requests_handled_by(user)  # the queue's requests: never the user's own
         .filter(
             state__in=RegradeRequest.ACTIVE,
             created_at__lte=waiting_since,

@@ -62,6 +62,17 @@ def enrolled_user_ids(section: Section) -> set[int]:
     )
 
 
+def _refuse_staff(user, course, who_cannot: str) -> None:
+    """A course's staff are not its students (the other way round: courses.services.staff refuses a
+    student as staff, a roster refuses staff rows): a TA would see their classmates' work and their own."""
+    if access.is_staff_of(user, course.id):
+        raise PortalError(
+            f"{who_cannot}: staff see their classmates' work. If they should be a student, remove them from "
+            "the staff page first.",
+            code="is_staff",
+        )
+
+
 @transaction.atomic
 def waitlist_join(
     *, acting_user, section_id: int, grading_basis: str = Basis.CREDIT, now: datetime | None = None
@@ -82,6 +93,7 @@ def waitlist_join(
             code="audit_declined",
             fields={"grading_basis": "Only credit is accepted."},
         )
+    _refuse_staff(acting_user, course, "You are on this course's staff and cannot also take it")
     section = _lock_section(section.id)
     current = (
         Enrolment.objects.select_for_update()
@@ -168,6 +180,9 @@ def enrolment_reenrol(*, acting_user, enrolment_id: int) -> Enrolment:
         .exclude(pk=enrolment.pk)
         .select_related("section")
         .first()
+    )
+    _refuse_staff(
+        enrolment.user, section.course, f"{username} is on this course's staff now and cannot also take it"
     )
     if elsewhere is not None:
         raise PortalError(

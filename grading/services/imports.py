@@ -106,6 +106,23 @@ def parse_grade_import(*, acting_user, assignment: Assignment, text: str) -> lis
                 columns[h] = question
     if not columns and "total score" in lowered and len(questions) == 1:
         columns[lowered["total score"]] = next(iter(questions.values()))
+    # Two columns of one question (a repeated header, or "Q1 (5 pts)" beside "1: Q1 (5 pts)"): which score
+    # counts cannot be told, so the file is refused rather than the last column silently winning.
+    seen: dict[int, str] = {}
+    repeated = []
+    for h in header:
+        question = columns.get(h)
+        if question is not None and (question.id in seen or header.count(h) > 1):
+            repeated.append(question.label)
+        elif question is not None:
+            seen[question.id] = h
+    if repeated:
+        raise PortalError(
+            f"The file has more than one column for {', '.join(sorted(set(repeated)))}: keep one column per "
+            "question and upload again.",
+            code="bad_header",
+            fields={"file": "A question has two columns."},
+        )
     if unknown or not columns:
         what = (
             f"columns for questions that {assignment.code} does not have: {', '.join(unknown)}"
