@@ -4,13 +4,14 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from courses import access
@@ -159,12 +160,18 @@ def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = 
         if header.canvas and _canvas_extra_row(values):
             continue
         problems = []
+        if any("\x00" in v for v in values.values()):
+            problems.append(
+                "a cell holds a NUL character; save the file as plain text (CSV, UTF-8) and upload it again"
+            )
+            values = {k: v.replace("\x00", "") for k, v in values.items()}
         username = values.get("username", "")
+        # One person whatever the letter case (sign-in matches logins without case: courses.sso).
         if not USERNAME.match(username):
             problems.append(f"{login} is empty or has characters other than letters, digits and . @ + - _")
-        elif username in seen:
-            problems.append(f"{login} {username} also appears on line {seen[username]}")
-        seen.setdefault(username, line)
+        elif username.lower() in seen:
+            problems.append(f"{login} {username} also appears on line {seen[username.lower()]}")
+        seen.setdefault(username.lower(), line)
         email = values.get("email", "")
         if email or not header.canvas:
             try:
@@ -200,9 +207,9 @@ def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = 
             problems.append(
                 f"grading basis {values.get('grading_basis')!r} is not one of credit, audit, pass_fail"
             )
-        if not values.get("name"):
-            problems.append("name is empty")
         first, last = _split_name(values.get("name", ""))
+        if not (first or last):
+            problems.append("name is empty")
         problems += _length_problems(first=first, last=last, email=email, sis_id=values.get("sis_id", ""))
         if problems:
             errors[f"line {line}"] = "; ".join(problems)
@@ -239,14 +246,20 @@ def _batches(values: Iterable, size: int = BATCH):
         yield values[start : start + size]
 
 
+def _accounts_named(usernames: Iterable[str]):
+    """The accounts whose username is one of these in any letter case (lower-cased names as `lowered`)."""
+    return User.objects.annotate(lowered=Lower("username")).filter(lowered__in=[u.lower() for u in usernames])
+
+
 def _staff_accounts(usernames: list[str]) -> set[str]:
-    """Accounts a roster must never touch: superusers, Django staff, and anyone with a staff role anywhere."""
+    """Accounts a roster must never touch: superusers, Django staff, and anyone with a staff role anywhere
+    (their usernames lower-cased: a row naming one in another case is theirs too)."""
     staff: set[str] = set()
     for batch in _batches(usernames):
         staff.update(
-            User.objects.filter(username__in=batch)
+            _accounts_named(batch)
             .filter(Q(is_superuser=True) | Q(is_staff=True) | Q(staff_roles__isnull=False))
-            .values_list("username", flat=True)
+            .values_list("lowered", flat=True)
         )
     return staff
 
@@ -256,7 +269,7 @@ def _refuse_staff_rows(rows: list[RosterRow]) -> None:
     errors = {
         f"line {r.line}": f"{r.username} is course staff; a roster cannot enrol or change staff"
         for r in rows
-        if r.username in staff
+        if r.username.lower() in staff
     }
     if errors:
         raise PortalError(
@@ -421,13 +434,43 @@ def roster_import(*, acting_user, course_id: int, data: bytes) -> dict:
 
 
 @transaction.atomic
+def _existing_accounts(rows: list[RosterRow]) -> tuple[list[RosterRow], dict[str, User]]:
+    """The accounts the rows name, locked, by username; a row naming one in another letter case ("UG1" for
+    ug1) is that account's, its username as the account spells it (never a second account, which single
+    sign-on, matching logins without case, could not tell apart). A name that two accounts share in
+    different cases cannot be told: those rows are refused."""
+    by_lowered: dict[str, list[User]] = {}
+    for batch in _batches(r.username for r in rows):
+        for user in _accounts_named(batch).select_for_update():
+            by_lowered.setdefault(user.lowered, []).append(user)
+    ambiguous = {
+        f"line {r.line}": f"{r.username} names {len(by_lowered[r.username.lower()])} accounts that differ only "
+        "in letter case; ask the portal's administrators to merge them, then upload again"
+        for r in rows
+        if len(by_lowered.get(r.username.lower(), [])) > 1
+    }
+    if ambiguous:
+        raise PortalError(
+            f"Nothing was imported: {len(ambiguous)} row{'s' if len(ambiguous) != 1 else ''} name more than one "
+            f"account. First: {next(iter(ambiguous))}: {next(iter(ambiguous.values()))}.",
+            code="invalid_rows",
+            fields=ambiguous,
+        )
+    existing = {users[0].username: users[0] for users in by_lowered.values()}
+    named = [
+        replace(r, username=by_lowered[r.username.lower()][0].username)
+        if r.username.lower() in by_lowered
+        else r
+        for r in rows
+    ]
+    return named, existing
+
+
 def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
     """Apply validated rows, all or nothing, in bulk: a few queries per 2,000 rows, one audit row, one
     deadline recompute for the course after commit."""
     _refuse_staff_rows(rows)
-    existing: dict[str, User] = {}
-    for batch in _batches(r.username for r in rows):
-        existing.update((u.username, u) for u in User.objects.select_for_update().filter(username__in=batch))
+    rows, existing = _existing_accounts(rows)
     _refuse_taken_canvas_ids(rows, existing)
     _refuse_overfull_sections(rows, existing)
     now = timezone.now()

@@ -220,3 +220,86 @@ def test_staff_of_this_course_already_enrolled_elsewhere_is_still_refused(world,
     )
 
     assert "ta1 is course staff" in body["fields"]["line 2"]
+
+
+# ---- one person whatever the letter case (single sign-on matches logins without case) ------------------
+
+
+def test_a_row_naming_a_student_in_another_letter_case_is_that_student(world, api):
+    """The registrar writes UG1 for ug1: the row is ug1's enrolment, not a second, empty account (which
+    would also stop ug1 signing in through the university: two accounts would match their login)."""
+    from courses.services.sso import sso_account_for_login
+
+    before = User.objects.count()
+    imported(
+        upload(
+            api,
+            world.instructor,
+            world.course,
+            csv_bytes(HEADER, "UG1,First Student,ug1@example.edu,CS 4644,enrolled,credit,"),
+        )
+    )
+    assert User.objects.count() == before
+    assert list(User.objects.filter(username__iexact="ug1").values_list("username", flat=True)) == ["ug1"]
+    assert Enrolment.objects.get(user=world.ug1).status == Enrolment.Status.ENROLLED
+    assert sso_account_for_login(login="Ug1", provider="cas") == world.ug1
+
+
+def test_one_username_in_two_letter_cases_in_a_file_is_one_person_twice(world, api):
+    error = job_error(
+        upload(
+            api,
+            world.instructor,
+            world.course,
+            csv_bytes(
+                HEADER,
+                "alice9,Alice Nine,a9@example.edu,CS 4644,enrolled,credit,",
+                "Alice9,Alice Nine,a9b@example.edu,CS 7643-A,enrolled,credit,",
+            ),
+        )
+    )
+    assert error["fields"] == {"line 3": "username Alice9 also appears on line 2"}
+    assert not User.objects.filter(username__iexact="alice9").exists()
+
+
+def test_a_row_naming_a_ta_in_another_letter_case_is_refused(world, api):
+    before = User.objects.count()
+    error = job_error(
+        upload(
+            api,
+            world.instructor,
+            world.course,
+            csv_bytes(HEADER, "TA1,Tee Ay,t@example.edu,CS 4644,enrolled,credit,"),
+        )
+    )
+    assert error["fields"] == {"line 2": "TA1 is course staff; a roster cannot enrol or change staff"}
+    assert User.objects.count() == before and not Enrolment.objects.filter(user=world.ta).exists()
+
+
+def test_accounts_that_differ_only_in_case_are_not_guessed_between(world, api):
+    UserFactory(username="UG1")  # made before these rules (e.g. by the admin)
+    error = job_error(
+        upload(
+            api,
+            world.instructor,
+            world.course,
+            csv_bytes(HEADER, "Ug1,First Student,ug1@example.edu,CS 4644,enrolled,credit,"),
+        )
+    )
+    assert "2 accounts that differ only in letter case" in error["fields"]["line 2"]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("nulname,Bad\x00Name,nul@example.edu,CS 4644,enrolled,credit,", "NUL character"),
+        ('commaonly,",",c@example.edu,CS 4644,enrolled,credit,', "name is empty"),
+    ],
+    ids=["nul-byte", "only-a-comma"],
+)
+def test_unusable_cells_are_row_errors(world, api, row, message):
+    """A NUL byte (the database refuses it: the job failed without naming the line) and a name that is
+    only a comma (an account with no name) are the line's errors."""
+    error = job_error(upload(api, world.instructor, world.course, csv_bytes(HEADER, row)))
+    assert message in error["fields"]["line 2"], error
+    assert error["code"] == "invalid_rows"
