@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 def _new_calendar_token() -> str:
@@ -55,6 +56,10 @@ class User(AbstractUser):
         validators=[validate_time_zone],
         help_text="The IANA zone the person's browser reported when they chose to see times in it.",
     )
+
+    class Meta(AbstractUser.Meta):
+        # A login is one person in any letter case (courses.sso, the roster import): looked up lower-cased.
+        indexes = [models.Index(Lower("username"), name="user_username_lower")]
 
     @property
     def display_name(self) -> str:
