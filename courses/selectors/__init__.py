@@ -27,6 +27,7 @@ from courses.selectors.deadlines import (  # noqa: F401
 from courses.selectors.enrolments import (  # noqa: F401
     WaitlistStanding,
     enrolments_for_user,
+    in_section_now,
     joinable_sections,
     roster_for_course,
     staff_roles_for_user,
@@ -41,7 +42,6 @@ from courses.selectors.extensions import (  # noqa: F401
 )
 from courses.selectors.submissions import (  # noqa: F401
     filter_by_section,
-    in_section_now,
     latest_submission,
     latest_submissions_for_staff,
     latest_submissions_of_student,

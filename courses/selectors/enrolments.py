@@ -165,3 +165,18 @@ def waitlist_standing(enrolment: Enrolment) -> WaitlistStanding | None:
         free_seats=max(0, enrolment.section.capacity - enrolled),
         ahead_for_credit=len(for_credit),
     )
+
+
+def in_section_now(section_id: int, *, student: str = "student_id", course: str = "course_id") -> Exists:
+    """The rule of a section filter, for rows about one student in one course (a submission, a regrade
+    request; `student` and `course` name the row's fields): the row is of the section's course and its
+    student is in the section now (enrolled or waitlisted, the section the pages name). A student's rows
+    of another course, or of a section they left, are not the section's."""
+    return Exists(
+        Enrolment.objects.filter(
+            section_id=section_id,
+            section__course_id=OuterRef(course),
+            user_id=OuterRef(student),
+            status__in=Enrolment.ACTIVE,
+        )
+    )

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from courses import access
 from courses.models import Assignment, Enrolment, Submission
+from courses.selectors.enrolments import in_section_now
 
 
 def latest_submission(*, student: str = "student_id", assignment: str = "assignment_id", field: str = "id"):
@@ -43,21 +44,6 @@ def latest_submissions_for_staff(assignment: Assignment, *, user) -> QuerySet[Su
         .select_related("student", "assignment__course")
         .prefetch_related("collaborators")
         .order_by("section_code", "student__last_name", "student__first_name", "student__username")
-    )
-
-
-def in_section_now(section_id: int, *, student: str = "student_id", course: str = "course_id") -> Exists:
-    """The rule of a section filter, for rows about one student in one course (a submission, a regrade
-    request; `student` and `course` name the row's fields): the row is of the section's course and its
-    student is in the section now (enrolled or waitlisted, the section the pages name). A student's rows
-    of another course, or of a section they left, are not the section's."""
-    return Exists(
-        Enrolment.objects.filter(
-            section_id=section_id,
-            section__course_id=OuterRef(course),
-            user_id=OuterRef(student),
-            status__in=Enrolment.ACTIVE,
-        )
     )
 
 

@@ -433,7 +433,6 @@ def roster_import(*, acting_user, course_id: int, data: bytes) -> dict:
     return roster_apply(acting_user=acting_user, course=course, rows=rows)
 
 
-@transaction.atomic
 def _existing_accounts(rows: list[RosterRow]) -> tuple[list[RosterRow], dict[str, User]]:
     """The accounts the rows name, locked, by username; a row naming one in another letter case ("UG1" for
     ug1) is that account's, its username as the account spells it (never a second account, which single
@@ -466,6 +465,7 @@ def _existing_accounts(rows: list[RosterRow]) -> tuple[list[RosterRow], dict[str
     return named, existing
 
 
+@transaction.atomic
 def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
     """Apply validated rows, all or nothing, in bulk: a few queries per 2,000 rows, one audit row, one
     deadline recompute for the course after commit."""
