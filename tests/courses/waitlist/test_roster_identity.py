@@ -303,3 +303,15 @@ def test_unusable_cells_are_row_errors(world, api, row, message):
     error = job_error(upload(api, world.instructor, world.course, csv_bytes(HEADER, row)))
     assert message in error["fields"]["line 2"], error
     assert error["code"] == "invalid_rows"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_applying_rows_is_one_transaction_of_its_own(world):
+    """roster_apply locks the accounts it names and writes all or nothing, also when called outside the
+    import job's transaction (a rows' account lock outside a transaction is an error in PostgreSQL)."""
+    from courses.services.roster import parse_roster, roster_apply
+
+    text = f"{HEADER}\r\nug1,First Student,ug1@example.edu,CS 7643-A,enrolled,credit,\r\n"
+    rows = parse_roster(course=world.course, text=text)
+    roster_apply(acting_user=world.instructor, course=world.course, rows=rows)
+    assert Enrolment.objects.get(user=world.ug1, status=Enrolment.Status.ENROLLED).section == world.gr_section
