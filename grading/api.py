@@ -335,7 +335,8 @@ class RegradeListView(generics.ListAPIView):
         request=RegradeIn, responses={201: RegradeOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["regrades"]
     )
     def post(self, request):
-        """Ask for a regrade of one question, within the window after the grade's release."""
+        """Ask for a regrade of one question, within the window after the grade's release (`window_closed`
+        after it). A student no longer enrolled in the course: 403 `not_enrolled`."""
         data = validated(RegradeIn, request.data)
         made = regrades.regrade_request_create(
             acting_user=request.user,
@@ -392,9 +393,11 @@ class RegradeWithdrawView(APIView):
 
 
 class RegradeAppealView(APIView):
-    @extend_schema(request=AppealIn, responses={201: RegradeOut, 400: ERROR, 404: ERROR}, tags=["regrades"])
+    @extend_schema(
+        request=AppealIn, responses={201: RegradeOut, 400: ERROR, 403: ERROR, 404: ERROR}, tags=["regrades"]
+    )
     def post(self, request, request_id: int):
-        """Appeal a resolved request once, to the instructor."""
+        """Appeal a resolved request once, to the instructor (403 `not_enrolled` after dropping the course)."""
         data = validated(AppealIn, request.data)
         appeal = regrades.regrade_request_appeal(
             acting_user=request.user, request_id=request_id, justification=data["justification"]

@@ -29,13 +29,18 @@ def my_grades(request):
     now = timezone.now()
     grades = list(selectors.grades_for_user(request.user, student_username=request.user.username))
     requests = list(selectors.regrade_requests_for_user(request.user).filter(student=request.user))
+    # Regrades are for the course's current students (services.regrades.refuse_former_student): in a
+    # course they dropped, their grades show without the forms to ask or appeal.
+    course_ids = {e.section.course_id for e in enrolments_for_user(request.user)}
     by_grade: dict[int, list] = {}
     for r in requests:
         r.appeal_until = (
             appeal_deadline(r) if r.state in RegradeRequest.RESOLVED and not r.is_appeal else None
         )
         appealed = any(other.appeal_of_id == r.id for other in requests)
-        r.can_appeal = regrade_appeal_refusal(r, now=now, appealed=appealed) is None
+        r.can_appeal = (
+            r.course_id in course_ids and regrade_appeal_refusal(r, now=now, appealed=appealed) is None
+        )
         by_grade.setdefault(r.grade_id, []).append(r)
     rows = [
         {
@@ -45,6 +50,7 @@ def my_grades(request):
             "total": selectors.grade_total(g),
             "requests": by_grade.get(g.id, []),
             "window_open": g.regrade_deadline is not None and now <= g.regrade_deadline,
+            "enrolled": g.assignment.course_id in course_ids,
             "history": [],
         }
         for g in grades
@@ -55,7 +61,6 @@ def my_grades(request):
     totals = [
         (scheme, t, category_progress(scheme, t)) for scheme, t in selectors.student_totals(request.user)
     ]
-    course_ids = {e.section.course_id for e in enrolments_for_user(request.user)}
     return render(
         request,
         "grading/my_grades.html",

@@ -32,6 +32,17 @@ def _locked(request_id: int) -> RegradeRequest:
     )
 
 
+def refuse_former_student(acting_user, course) -> None:
+    """Regrade requests and appeals are for the course's students: one who dropped it still sees their
+    released grades (and may withdraw a request) but asks the instructor instead."""
+    if course_access.student_enrolment(acting_user, course.id) is None:
+        raise PermissionDenied(
+            f"You are no longer enrolled in {course.code}, so the portal takes no regrade requests from you "
+            "there; write to the instructor if a grade needs another look.",
+            code="not_enrolled",
+        )
+
+
 @transaction.atomic
 def regrade_request_create(
     *, acting_user, grade_id: int, question_id: int, justification: str, now: datetime | None = None
@@ -41,6 +52,7 @@ def regrade_request_create(
     if grade.student_id != acting_user.id:
         raise PermissionDenied("Only the student whose grade it is can ask for a regrade.")
     course = grade.assignment.course
+    refuse_former_student(acting_user, course)
     question = Question.objects.filter(pk=question_id, assignment=grade.assignment).first()
     if question is None:
         raise PortalError(
@@ -277,6 +289,7 @@ def regrade_request_appeal(
     original = access.access_request(acting_user, request_id)
     if original.student_id != acting_user.id:
         raise ObjectNotFound("No such regrade request among yours.")
+    refuse_former_student(acting_user, original.grade.assignment.course)
     refusal = regrade_appeal_refusal(
         original, now=now, appealed=RegradeRequest.objects.filter(appeal_of=original).exists()
     )

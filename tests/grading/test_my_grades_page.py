@@ -91,3 +91,17 @@ def test_nothing_counted_yet_says_so_instead_of_a_dash(world, ps0, client):
     assert "Nothing graded yet counts toward your grade" in words(total)
     assert "(0% of the course)" not in total
     assert "data-total-percent>—" not in total
+
+
+def test_after_dropping_the_course_the_grade_shows_without_the_regrade_form(world, ps0, client):
+    from courses.models import Enrolment
+
+    grade_ps0(world, ps0, "ug1", "80")
+    html = html_of(client, world.ug1, "my-grades")
+    assert "Ask for a regrade" in html
+    Enrolment.objects.filter(user=world.ug1).update(status=Enrolment.Status.DROPPED)
+    html = html_of(client, world.ug1, "my-grades")
+    text = words(html)
+    assert "PS0" in text and "80.00 / 100.00" in text
+    assert "Ask for a regrade" not in html
+    assert "You are no longer enrolled in CS 4644 / CS 7643-A: write to the instructor" in text

@@ -525,3 +525,44 @@ def test_claiming_and_withdrawing_are_audited(graded, api, open_request, world):
     assert (claim.actor, claim.course, claim.data["request_id"]) == (world.ta, world.course, open_request.id)
     withdraw = AuditEvent.objects.get(action="regrade.withdraw")
     assert (withdraw.actor, withdraw.data["request_id"]) == (world.ug2, second["id"])
+
+
+# ---- students who left the course -------------------------------------------------------------------
+
+
+def drop(user, course):
+    from courses.models import Enrolment
+
+    Enrolment.objects.filter(user=user, section__course=course).update(status=Enrolment.Status.DROPPED)
+
+
+def test_a_student_who_dropped_the_course_cannot_ask_for_a_regrade(graded, api, world):
+    drop(world.ug1, world.course)
+    before = state()
+    with at(RELEASED_AT + DAY):
+        response = create(api, world.ug1, graded.grade("ug1"), graded.q2)
+    assert response.status_code == 403
+    body = error_of(response)
+    assert body["code"] == "not_enrolled"
+    assert "no longer enrolled" in body["detail"] and "instructor" in body["detail"]
+    assert state() == before
+    # Their released grade still shows; only the request is refused.
+    assert api.as_user(world.ug1).get(f"/api/v1/grades/{graded.grade('ug1').id}/").status_code == 200
+
+
+def test_a_student_who_dropped_the_course_cannot_appeal(graded, api, open_request, world):
+    resolve_at(api, world, open_request.id, RELEASED_AT + 2 * DAY)
+    drop(world.ug1, world.course)
+    before = state()
+    response = appeal(api, world.ug1, open_request.id, RELEASED_AT + 3 * DAY)
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "not_enrolled"
+    assert state() == before
+
+
+def test_a_dropped_student_may_still_withdraw_an_open_request(graded, api, open_request, world):
+    drop(world.ug1, world.course)
+    with at(RELEASED_AT + 2 * DAY):
+        response = act(api, world.ug1, open_request.id, "withdraw")
+    assert response.status_code == 200, response.json()
+    assert RegradeRequest.objects.get(pk=open_request.id).state == RegradeRequest.State.WITHDRAWN
