@@ -135,7 +135,7 @@ def _write(export: GradeExport, claim: Claim) -> None:
         buffer = io.StringIO(newline="")  # a chunk's text, written to the file at once
         writer = csv.writer(buffer)
         header, chunks = writer_for(scheme, size)
-        writer.writerows(header)
+        writer.writerows(_safe_rows(header))  # assignment codes and titles are the course's free text
         text.write(buffer.getvalue())
         done = 0
         for rows in chunks:
@@ -226,7 +226,7 @@ def _canvas_rows(scheme: CourseScheme, size: int):
                 )
             yield rows
 
-    return _safe_rows(header), chunks()
+    return header, chunks()
 
 
 def _categories(scheme: CourseScheme) -> list[tuple[str, str, object]]:

