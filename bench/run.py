@@ -256,7 +256,7 @@ def make_users(prefix: str, count: int, now: datetime) -> list[int]:
             last = f"Student{(i * 7919) % count:05d}"
             yield (
                 f"!\tf\t{username}\t{first}\t{last}\t{username}@example.edu\tf\tt\t{joined}\t"
-                f"9{i:08d}\tbench-{username}{tail}\n"
+                f"S{username}\tbench-{username}{tail}\n"  # the SIS id: unique, like the registrar's
             )
 
     copy_lines("courses_user", [*columns, *(f.column for f in rest)], lines())

@@ -60,6 +60,14 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         # A login is one person in any letter case (courses.sso, the roster import): looked up lower-cased.
         indexes = [models.Index(Lower("username"), name="user_username_lower")]
+        # The registrar's id and Canvas's id each name one person (the roster import says which row gives
+        # a taken one; the grade import and Canvas's gradebook match students by them). Blank: unknown.
+        constraints = [
+            models.UniqueConstraint(fields=["sis_id"], condition=~Q(sis_id=""), name="user_sis_id_unique"),
+            models.UniqueConstraint(
+                fields=["canvas_user_id"], condition=~Q(canvas_user_id=""), name="user_canvas_user_id_unique"
+            ),
+        ]
 
     @property
     def display_name(self) -> str:

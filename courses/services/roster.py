@@ -149,7 +149,8 @@ def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = 
     header = _check_header(reader.fieldnames)
     reader.fieldnames = header.columns
     login = "SIS Login ID" if header.canvas else "username"
-    canvas_ids: dict[str, tuple[int, str]] = {}
+    canvas_ids: dict[str, tuple[int, str]] = {}  # an id → the first line and login giving it
+    sis_ids: dict[str, tuple[int, str]] = {}
     sections = {s.code.replace(" ", "").upper(): s for s in course.sections.all()}
     rows, errors, seen = [], {}, {}
     for count, raw in enumerate(reader, start=1):
@@ -185,11 +186,17 @@ def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = 
                     f"Canvas user id {canvas_user_id[:40]!r} is not a Canvas user id: digits only (at most "
                     "19), as in Canvas's gradebook export; leave it empty when unknown"
                 )
-            elif canvas_ids.setdefault(canvas_user_id, (line, username))[1] != username:
+            elif canvas_ids.setdefault(canvas_user_id, (line, username.lower()))[1] != username.lower():
                 problems.append(
                     f"Canvas user id {canvas_user_id} is also on line {canvas_ids[canvas_user_id][0]}, "
                     "for another student; one Canvas id is one person"
                 )
+        sis_id = values.get("sis_id", "")
+        if sis_id and sis_ids.setdefault(sis_id, (line, username.lower()))[1] != username.lower():
+            problems.append(
+                f"SIS id {sis_id[:40]} is also on line {sis_ids[sis_id][0]}, for another student; one SIS id "
+                "is one person (the grade import and Canvas match students by it)"
+            )
         code = values.get("section", "")
         section = sections.get(code.replace(" ", "").upper())
         if section is None:
@@ -210,7 +217,7 @@ def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = 
         first, last = _split_name(values.get("name", ""))
         if not (first or last):
             problems.append("name is empty")
-        problems += _length_problems(first=first, last=last, email=email, sis_id=values.get("sis_id", ""))
+        problems += _length_problems(first=first, last=last, email=email, sis_id=sis_id)
         if problems:
             errors[f"line {line}"] = "; ".join(problems)
             continue
@@ -224,7 +231,7 @@ def parse_roster(*, course, text: str, progress: Callable[[int], None] | None = 
                 section,
                 status,
                 basis,
-                values.get("sis_id", ""),
+                sis_id,
                 canvas_user_id,
             )
         )
@@ -361,32 +368,46 @@ def _kept_values(row: RosterRow, user: User) -> list[dict]:
     return kept
 
 
-def _refuse_taken_canvas_ids(rows: list[RosterRow], existing: dict[str, User]) -> None:
-    """A Canvas user id names one person: a row giving a student an id another account holds is refused
-    (Canvas's gradebook import would put both rows' scores on one student). Rows whose account keeps a
-    different id of its own are reported as kept instead, so their file value is never written."""
-    wanted = {
-        r.canvas_user_id: r
-        for r in rows
-        if r.canvas_user_id and not (r.username in existing and existing[r.username].canvas_user_id)
-    }
+# The ids that name one person: a second account holding one would let Canvas's gradebook import (and the
+# portal's grade import, which matches by SIS id) put one student's scores on another.
+_PERSON_IDS = {
+    "canvas_user_id": ("Canvas user id", "Check {username}'s id in Canvas, or leave it empty"),
+    "sis_id": ("SIS id", "Check {username}'s id with the registrar, or leave it empty"),
+}
+
+
+def _refuse_taken_ids(rows: list[RosterRow], existing: dict[str, User]) -> None:
+    """A Canvas user id or a SIS id names one person: a row giving a student an id another account holds
+    is refused. Rows whose account keeps a different id of its own are reported as kept instead, so their
+    file value is never written (_kept_values)."""
     errors = {}
-    for batch in _batches(wanted):
-        for canvas_user_id, username in User.objects.filter(canvas_user_id__in=batch).values_list(
-            "canvas_user_id", "username"
-        ):
-            row = wanted[canvas_user_id]
-            if username != row.username:
-                errors[f"line {row.line}"] = (
-                    f"Canvas user id {canvas_user_id} already belongs to another account; one Canvas id is "
-                    f"one person. Check {row.username}'s id in Canvas, or leave it empty"
-                )
+    for field, (label, advice) in _PERSON_IDS.items():
+        wanted = {
+            getattr(r, field): r
+            for r in rows
+            if getattr(r, field) and not (r.username in existing and getattr(existing[r.username], field))
+        }
+        for batch in _batches(wanted):
+            for value, username in User.objects.filter(**{f"{field}__in": batch}).values_list(
+                field, "username"
+            ):
+                row = wanted[value]
+                if username != row.username:
+                    errors.setdefault(f"line {row.line}", []).append(
+                        f"{label} {value} already belongs to another account; one {label} is one person. "
+                        + advice.format(username=row.username)
+                    )
     if errors:
+        fields = {
+            line: "; ".join(problems)
+            for line, problems in sorted(errors.items(), key=lambda item: int(item[0].split()[1]))
+        }
+        first = next(iter(fields))
         raise PortalError(
-            f"Nothing was imported: {len(errors)} row{'s' if len(errors) != 1 else ''} give a Canvas user id "
-            f"another account holds. First: {next(iter(errors))}: {next(iter(errors.values()))}.",
+            f"Nothing was imported: {len(fields)} row{'s' if len(fields) != 1 else ''} give an id another "
+            f"account holds. First: {first}: {fields[first]}.",
             code="invalid_rows",
-            fields=dict(sorted(errors.items(), key=lambda item: int(item[0].split()[1]))),
+            fields=fields,
         )
 
 
@@ -471,7 +492,7 @@ def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
     deadline recompute for the course after commit."""
     _refuse_staff_rows(rows)
     rows, existing = _existing_accounts(rows)
-    _refuse_taken_canvas_ids(rows, existing)
+    _refuse_taken_ids(rows, existing)
     _refuse_overfull_sections(rows, existing)
     now = timezone.now()
     new_users: list[User] = []

@@ -84,7 +84,7 @@ def build_course(code: str, students: int) -> tuple[Course, User]:
             first_name=f"First{i}",
             last_name=f"Last{i % 97:02d}",
             email=f"{code}-s{i}@example.edu",
-            sis_id=f"09{i:07d}",
+            sis_id=f"{code}-{i:07d}",
             password="!",
         )
         for i in range(students)
