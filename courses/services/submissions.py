@@ -167,14 +167,23 @@ def submission_create(
         )
 
     policy = Policy.of(course)
-    # Lock the student's row so two submissions at once spend late days once.
+    banked = policy.kind == Course.LatePolicy.LATE_DAYS and course.late_day_bank
+    if banked:
+        # The bank is the student's across the course: lock their enrolment so that two submissions at once
+        # (of any assignments) read and spend it one after the other.
+        list(
+            Enrolment.objects.select_for_update(of=("self",))
+            .filter(user=acting_user, section__course_id=course.id, status__in=Enrolment.ACTIVE)
+            .values_list("pk", flat=True)
+        )
+    # Lock the student's row so two submissions of the assignment at once are stored one after the other.
     row = row_by_key(
         EffectiveDeadline.objects.select_for_update()
         .filter(student=acting_user, assignment=assignment)
         .values_list("pk", "late_days_used", named=True)
     )
     late_days_available = 0
-    if policy.kind == Course.LatePolicy.LATE_DAYS and course.late_day_bank:  # no bank, nothing to sum
+    if banked:  # no bank, nothing to sum
         used_elsewhere = late_days_used_elsewhere(assignment=assignment, student_ids=[acting_user.id]).get(
             acting_user.id, 0
         )
