@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from courses import access as course_access
@@ -46,6 +46,27 @@ def _check_score(question: Question, score: Decimal) -> None:
         )
 
 
+def scores_lock(assignment_id: int) -> None:
+    """Taken before a transaction reads an assignment's questions to write scores: a shared lock on the
+    assignment's row (FOR KEY SHARE: score writers do not wait for one another). An outline change
+    (services.outline, which locks the row for update) waits for the scores in flight, and they for it:
+    the points a score is checked against stay its question's points until the commit."""
+    if connection.features.has_select_for_update:  # SQLite (the demo) writes one transaction at a time
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {Assignment._meta.db_table} WHERE id = %s FOR KEY SHARE", [assignment_id]
+            )
+
+
+def graded_row(*, student, assignment: Assignment, **defaults) -> Grade:
+    """The student's grade of the assignment, made when missing, its row locked: two graders entering a
+    student's first scores at once (or a grader and an import) write one after the other into one grade."""
+    grade, _ = Grade.objects.select_for_update().get_or_create(
+        student=student, assignment=assignment, defaults=defaults
+    )
+    return grade
+
+
 def score_change(
     *,
     grade: Grade,
@@ -58,7 +79,8 @@ def score_change(
 ) -> GradeChange | None:
     """Set one question's score and append the history row (nothing when the score is unchanged).
 
-    The caller holds the transaction; this is the only place a score is written.
+    The caller holds the transaction, the assignment's scores_lock (taken before it read `question`) and
+    the grade's row lock (graded_row); this is the only place a score is written.
     """
     _check_score(question, new_score)
     current = QuestionScore.objects.select_for_update().filter(grade=grade, question=question).first()
@@ -120,11 +142,8 @@ def grade_enter(
         )
     if not course_access.may_act_on_student(acting_user, assignment.course_id, student.id):
         raise ObjectNotFound("No such student among the sections you staff.")
-    grade = Grade.objects.filter(student=student, assignment=assignment).first()
-    if grade is None:
-        grade = Grade.objects.create(
-            student=student, assignment=assignment, **_release_fields(assignment, now)
-        )
+    scores_lock(assignment.id)
+    grade = graded_row(student=student, assignment=assignment, **_release_fields(assignment, now))
     entered = dict(QuestionScore.objects.filter(grade=grade).values_list("question_id", "score"))
     if not reason.strip() and any(entered.get(qid) not in (None, score) for qid, score in scores.items()):
         raise PortalError(
@@ -169,6 +188,7 @@ def grade_update(
             "Say why the score changes; the reason is kept in the grade's history.",
             fields={"reason": "Required."},
         )
+    scores_lock(grade.assignment_id)
     grade = Grade.objects.select_for_update().get(pk=grade.pk)
     _apply_scores(acting_user, grade, scores, reason.strip(), GradeChange.Source.ENTRY, now)
     return grade

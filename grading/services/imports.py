@@ -16,9 +16,15 @@ from courses.models import Assignment, Enrolment, ImportJob, User
 from courses.services.audit import audit_record
 from courses.services.jobs import import_job_create, import_job_run
 from courses.services.roster import decode_csv
-from grading.models import Grade, GradeChange, Question
+from grading.models import GradeChange, Question
 from grading.scores import ScoreError, score_parse
-from grading.services.grades import questions_ensure, regrade_deadline_for, score_change
+from grading.services.grades import (
+    graded_row,
+    questions_ensure,
+    regrade_deadline_for,
+    score_change,
+    scores_lock,
+)
 from portal.errors import PortalError
 
 QUESTION_COLUMN = re.compile(
@@ -282,10 +288,11 @@ def grade_import(*, acting_user, assignment_id: int, data: bytes, now: datetime 
     assignment = course_access.access_assignment_as_staff(acting_user, assignment_id)
     rows = parse_grade_import(acting_user=acting_user, assignment=assignment, text=decode_csv(data))
     changed = 0
+    scores_lock(assignment.id)
     questions = {q.id: q for q in questions_ensure(assignment=assignment)}
     released = assignment.grade_release.released_at if hasattr(assignment, "grade_release") else None
     for row in rows:
-        grade, _ = Grade.objects.get_or_create(student=row.student, assignment=assignment)
+        grade = graded_row(student=row.student, assignment=assignment)
         if released and grade.released_at is None:
             grade.released_at, grade.regrade_deadline = (
                 now,
@@ -364,10 +371,11 @@ def participation_import(
         }  # ties at the cutoff all qualify
     else:
         qualifies = {sid for sid, c in counts.items() if c >= value}
+    scores_lock(assignment.id)
     question = questions_ensure(assignment=assignment)[0]
     released = assignment.grade_release.released_at if hasattr(assignment, "grade_release") else None
     for user in User.objects.filter(id__in=counts):
-        grade, _ = Grade.objects.get_or_create(student=user, assignment=assignment)
+        grade = graded_row(student=user, assignment=assignment)
         if released and grade.released_at is None:  # after the release: released at once, as in grade_import
             grade.released_at, grade.regrade_deadline = (
                 now,

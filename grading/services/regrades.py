@@ -17,7 +17,7 @@ from courses.services.course_mail import course_mail_queue
 from courses.timefmt import format_local
 from grading import access
 from grading.models import GradeChange, Question, QuestionScore, RegradeRequest
-from grading.services.grades import score_change
+from grading.services.grades import graded_row, score_change, scores_lock
 from portal.errors import Conflict, ObjectNotFound, PermissionDenied, PortalError
 
 State = RegradeRequest.State
@@ -165,6 +165,8 @@ def regrade_request_resolve(
         )
     if fields:
         raise PortalError(next(iter(fields.values())), fields=fields)
+    if decision == State.ACCEPTED:
+        scores_lock(question.assignment_id)  # before the request (and its question) is read again
     request = _locked(request_id)
     if request.state not in (State.OPEN, State.CLAIMED):
         raise Conflict(f"This request is already {request.get_state_display().lower()}; nothing was changed.")
@@ -176,7 +178,7 @@ def regrade_request_resolve(
         raise Conflict("Another TA has claimed this request; nothing was changed.")
     if decision == State.ACCEPTED:
         score_change(
-            grade=request.grade,
+            grade=graded_row(student=request.grade.student, assignment=request.grade.assignment),
             question=request.question,
             new_score=new_score,
             changed_by=acting_user,
