@@ -4,6 +4,7 @@ errors; every score is written through the grade history."""
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -34,6 +35,7 @@ EXCEL_TEXT = re.compile(r'^="(.*)"$')  # Excel's way of keeping leading zeros: =
 WHOLE_COUNT = re.compile(r"^(\d{1,9})(?:\.0*)?$", re.ASCII)  # "3" or a spreadsheet's "3.0"
 NEGATIVE_COUNT = re.compile(r"^-\d+(?:\.\d*)?$", re.ASCII)
 DECIMAL_COUNT = re.compile(r"^\d*\.\d+$", re.ASCII)
+AMBIGUOUS_COMMA = re.compile(r"^[+-]?\d{1,3},\d{3}$", re.ASCII)  # a thousands separator, or 3 decimals
 
 
 def _cell(value: str | None) -> str:
@@ -48,6 +50,8 @@ def _number(value: str) -> Decimal | None:
     if value == "":
         return None
     if value.count(",") == 1 and "." not in value:
+        if AMBIGUOUS_COMMA.match(value):  # "1,000": one thousand, or 1.000 with a decimal comma?
+            raise ScoreError(f"{value!r} could be read two ways: write it without the comma, or with a point")
         value = value.replace(",", ".")  # a decimal comma from a European spreadsheet
     return score_parse(value)
 
@@ -86,11 +90,26 @@ def _rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     header = [h.strip() for h in next(reader, [])]
     while header and header[-1] == "":
         header.pop()  # Excel's trailing empty columns
-    rows = []
+    rows, overflowing = [], {}
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue  # blank lines at the end
+        if any(v.strip() for v in values[len(header) :]):
+            # More cells than columns: every cell after a stray separator (an unquoted decimal comma,
+            # "7,5") would land in the wrong column, so the row is refused rather than read shifted.
+            overflowing[f"line {line}"] = (
+                f"the row has {len(values)} cells and the header {len(header)} columns; a decimal comma in "
+                "a comma-separated file splits a score in two: write 7.5, or quote the cell"
+            )
+            continue
         rows.append((line, {h: _cell(values[i]) if i < len(values) else "" for i, h in enumerate(header)}))
+    if overflowing:
+        raise PortalError(
+            f"Nothing was imported: {len(overflowing)} row{'s' if len(overflowing) != 1 else ''} have more "
+            f"cells than the header. First: {next(iter(overflowing))}: {next(iter(overflowing.values()))}.",
+            code="invalid_rows",
+            fields=overflowing,
+        )
     return header, rows
 
 
@@ -148,24 +167,42 @@ def parse_grade_import(*, acting_user, assignment: Assignment, text: str) -> lis
             code="bad_header",
             fields={"file": "No student column."},
         )
+    # Each column is looked up among its own kind of id (a SID never matches someone's username): the
+    # SID as written (leading zeros matter), the e-mail and the username in any letter case.
     users = list(course_access.staff_students(acting_user, assignment.course_id))
-    by_key = {}
-    for u in users:
-        for key in (u.sis_id, u.email.lower(), u.username.lower()):
-            if key:
-                by_key.setdefault(key, u)
+    shared = {e for e, n in Counter(u.email.lower() for u in users if u.email).items() if n > 1}
+    by_kind = {
+        "sid": {u.sis_id: u for u in users if u.sis_id},
+        # An address two students share finds neither: the row then names its SID or username instead.
+        "email": {u.email.lower(): u for u in users if u.email and u.email.lower() not in shared},
+        "username": {u.username.lower(): u for u in users},
+    }
     parsed, errors, seen = [], {}, {}
     for line, values in rows:
         problems = []
-        student = None
-        for column in id_columns:
-            key = values.get(column, "").lower() if column.lower() != "sid" else values.get(column, "")
-            if key and key in by_key:
-                student = by_key[key]
-                break
+        keys = {
+            column: values.get(column, "") if column.lower() == "sid" else values.get(column, "").lower()
+            for column in id_columns
+        }
+        found = {column: by_kind[column.lower()].get(key) for column, key in keys.items() if key}
+        student = next((u for u in found.values() if u is not None), None)
+        # The row's ids must not name two people (a SID of one student beside another's e-mail).
+        conflicting = [
+            column
+            for column, key in keys.items()
+            if key
+            and student is not None
+            and (
+                found[column] not in (None, student)
+                or (column.lower() == "sid" and student.sis_id and key != student.sis_id)
+            )
+        ]
         if student is None:
             shown = ", ".join(f"{c} {values.get(c)!r}" for c in id_columns)
             problems.append(f"no student of this course matches {shown}")
+        elif conflicting:
+            shown = ", ".join(f"{c} {values.get(c)!r}" for c in id_columns if values.get(c))
+            problems.append(f"{shown} do not name one student; correct the row's ids")
         elif student.id in seen:
             problems.append(f"{student.username} also appears on line {seen[student.id]}")
         else:

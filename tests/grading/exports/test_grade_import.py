@@ -251,3 +251,63 @@ def test_scores_imported_after_the_release_are_released_at_once(scheme, ps2, api
     mine = api.as_user(w.ug1).get(reverse("api-grades"), {"assignment": ps2.id}).json()
     rows = mine["results"] if isinstance(mine, dict) else mine
     assert [(g["student"], g["total"]) for g in rows] == [("ug1", "45.50")]
+
+
+# ---- rows that cannot be read one way ------------------------------------------------------------------
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused(scheme, ps2, api):
+    """An unquoted decimal comma in a comma-separated file ("22,5") splits a score in two and shifts every
+    later cell: the row is refused, never read shifted (Q1 22, Q2 5 and the real Q2 score dropped)."""
+    w = scheme.world
+    text = "Username,Q1 (25.0 pts),Q2 (25.0 pts)\r\nug1,22,5,23\r\nug2,25,0\r\n"
+    body = job_error(post(api, w.ta, scheme.course, ps2, text.encode()))
+    assert body["code"] == "invalid_rows"
+    assert list(body["fields"]) == ["line 2"]
+    assert "4 cells and the header 3 columns" in body["fields"]["line 2"]
+    assert "write 7.5, or quote the cell" in body["fields"]["line 2"]
+    assert nothing_written()
+    # Quoted, the same score reads as 22.5; trailing empty cells (Excel's) are fine.
+    text = 'Username,Q1 (25.0 pts),Q2 (25.0 pts)\r\nug1,"22,5",23,,\r\n'
+    imported(post(api, w.ta, scheme.course, ps2, text.encode()))
+    assert scores_of(ps2) == {("ug1", "Q1"): Decimal("22.5"), ("ug1", "Q2"): Decimal(23)}
+
+
+@pytest.mark.parametrize("cell", ["1,000", "2,500", "-1,250"])
+def test_a_comma_before_three_digits_is_refused_as_ambiguous(scheme, ps2, api, cell):
+    w = scheme.world
+    text = f'Username,Q1 (25.0 pts)\r\nug1,"{cell}"\r\n'
+    body = job_error(post(api, w.ta, scheme.course, ps2, text.encode()))
+    assert body["fields"] == {
+        "line 2": f"Q1 score {cell!r} could be read two ways: write it without the comma, or with a point"
+    }
+    assert nothing_written()
+
+
+def test_each_id_column_finds_students_by_its_own_kind_of_id(scheme, ps2, api):
+    """A SID cell never matches a username (nor an e-mail a SID): a student whose login happens to look
+    like a registrar's id is not the student a SID names."""
+    w = scheme.world
+    w.ug2.username = "0905555"  # a login that looks like a registrar's id; no student has that SID
+    w.ug2.save(update_fields=["username"])
+    text = "SID,Q1 (25.0 pts)\r\n0905555,20\r\n"
+    body = job_error(post(api, w.ta, scheme.course, ps2, text.encode()))
+    assert body["fields"] == {"line 2": "no student of this course matches SID '0905555'"}
+    assert nothing_written()
+    text = "Username,Q1 (25.0 pts)\r\n0905555,20\r\n"
+    imported(post(api, w.ta, scheme.course, ps2, text.encode()))
+    assert scores_of(ps2) == {("0905555", "Q1"): Decimal(20)}
+
+
+def test_ids_naming_two_students_are_refused(scheme, ps2, api):
+    w = scheme.world
+    content = gradescope([row("Ada Lovelace", "ug1", "20", "21", sid=SIS["ug2"])])  # ug2's SID, ug1's e-mail
+    body = job_error(post(api, w.ta, scheme.course, ps2, content))
+    assert body["fields"]["line 2"] == (
+        "SID '0901235', Email 'ug1@example.edu' do not name one student; correct the row's ids"
+    )
+    assert nothing_written()
+    # A SID the portal does not know beside the e-mail of a student without a SID finds that student.
+    type(w.ug1).objects.filter(pk=w.ug1.pk).update(sis_id="")
+    imported(post(api, w.ta, scheme.course, ps2, gradescope([row("Ada", "ug1", "20", "21", sid="0909999")])))
+    assert scores_of(ps2) == {("ug1", "Q1"): Decimal(20), ("ug1", "Q2"): Decimal(21)}
