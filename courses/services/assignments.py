@@ -68,6 +68,9 @@ def assignment_create(*, acting_user, course_id: int, **values) -> Assignment:
     if unknown:
         raise PortalError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     defaults = {"team_size_min": 1, "team_size_max": 1}
+    if values.get("category") == Assignment.Category.PREPARATION:
+        # PS0/HW0: no grace period and no collaboration (the course's rules), unless the instructor says so.
+        defaults |= {"grace_allowed": False, "collaboration_allowed": False}
     values = {**defaults, **values}
     _validate(course, values)
     assignment = Assignment.objects.create(course=course, **values)

@@ -801,3 +801,27 @@ def test_an_assignment_made_and_changed_as_the_setup_form_sends_it(api, world):
     assert response.status_code == 200, response.content
     hw2.refresh_from_db()
     assert (hw2.due_at, hw2.weight) == (None, Decimal("10"))
+
+
+def test_a_new_ps0_or_hw0_has_no_grace_period_and_no_collaboration_unless_said(api, world):
+    """The course's rules for the readiness work: no grace period, no collaboration (DESIGN.md); a
+    PS0/HW0 made through the API without those fields gets them, and a late one is refused."""
+    from tests.courses.helpers import submit
+
+    due = eastern(2023, 1, 22)
+    data = {"code": "HW0", "title": "Homework 0", "category": "preparation", "due_at": due.isoformat()}
+    response = post(api, world.instructor, "api-course-assignments", data, world.course.id)
+    assert response.status_code == 201, response.content
+    assert (response.json()["grace_allowed"], response.json()["collaboration_allowed"]) == (False, False)
+    hw0 = Assignment.objects.get(course=world.course, code="HW0")
+    with at(due + (eastern(2023, 1, 23) - due)):  # a day after the due time
+        late = submit(api, world.ug1, hw0)
+    assert late.status_code == 400 and error_of(late)["code"] == "window_closed", late.content
+    # Said otherwise, the instructor's choice stands; other categories keep the course's defaults.
+    data = {**data, "code": "PS0b", "grace_allowed": True}
+    assert post(api, world.instructor, "api-course-assignments", data, world.course.id).json()[
+        "grace_allowed"
+    ]
+    data = {"code": "HW9", "title": "Homework 9", "category": "homework", "due_at": due.isoformat()}
+    body = post(api, world.instructor, "api-course-assignments", data, world.course.id).json()
+    assert (body["grace_allowed"], body["collaboration_allowed"]) == (True, True)
