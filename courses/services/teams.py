@@ -108,6 +108,13 @@ def team_respond(*, acting_user, team_id: int, accept: bool, now: datetime | Non
     if membership is None:
         raise PortalError("You have no open invitation from this team.", code="no_invitation")
     if accept:
+        if not _student_of(
+            team.course, acting_user
+        ):  # dropped (or back on the waitlist) since the invitation
+            raise PermissionDenied(
+                f"Only enrolled students join project teams, and you are not enrolled in {team.course.code} "
+                "now; decline the invitation, or ask the instructor about your enrolment."
+            )
         if other := _current_team(team.course, acting_user):
             raise PortalError(
                 f"You are already in team {other.name}; you can be in one team.", code="already_in_team"

@@ -311,3 +311,20 @@ def test_a_solo_project_request_is_audited(scheme, people, api):
     assert response.status_code == 200, response.content
     event = AuditEvent.objects.get(action="team.request_solo")
     assert (event.actor, event.course, event.target) == (people["ug1"], scheme.course, "Just me")
+
+
+def test_a_student_dropped_after_the_invitation_cannot_accept_but_may_decline(scheme, people, api):
+    from courses.models import Enrolment
+
+    w = scheme.world
+    team_id = create(api, w.ug1, w.course, "Vision").json()["id"]
+    assert invite(api, w.ug1, team_id, "ug2").status_code == 200
+    Enrolment.objects.filter(user=w.ug2, section__course=w.course).update(status=Enrolment.Status.DROPPED)
+
+    response = respond(api, w.ug2, team_id, True)
+
+    assert response.status_code == 403
+    assert "not enrolled in CS 4644 / CS 7643-A now; decline the invitation" in error_of(response)["detail"]
+    assert TeamMembership.objects.get(team_id=team_id, user=w.ug2).state == "invited"
+    assert respond(api, w.ug2, team_id, False).status_code == 200
+    assert TeamMembership.objects.get(team_id=team_id, user=w.ug2).state == "declined"
