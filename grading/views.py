@@ -42,19 +42,25 @@ def my_grades(request):
             r.course_id in course_ids and regrade_appeal_refusal(r, now=now, appealed=appealed) is None
         )
         by_grade.setdefault(r.grade_id, []).append(r)
-    rows = [
-        {
+
+    def row_of(g) -> dict:
+        lines = selectors.score_lines(g)
+        asked = by_grade.get(g.id, [])
+        answered = {r.question_id for r in asked if r.state in RegradeRequest.RESOLVED}
+        return {
             "grade": g,
             "counts": weight_kind(g.assignment),  # PS0/HW0 say they do not count toward the grade
-            "lines": selectors.score_lines(g),
+            "lines": lines,
             "total": selectors.grade_total(g),
-            "requests": by_grade.get(g.id, []),
+            "requests": asked,
             "window_open": g.regrade_deadline is not None and now <= g.regrade_deadline,
             "enrolled": g.assignment.course_id in course_ids,
+            # The questions still open to a request: an answered one goes on by its appeal.
+            "askable": [line for line in lines if line.question.id not in answered],
             "history": [],
         }
-        for g in grades
-    ]
+
+    rows = [row_of(g) for g in grades]
     history = selectors.history_for_grades([g.id for g in grades])
     for row in rows:
         row["history"] = history.get(row["grade"].id, [])

@@ -67,6 +67,26 @@ def regrade_request_create(
             f"({course.regrade_window_days} days after the grade's release). Talk to the instructor if something is wrong.",
             code="window_closed",
         )
+    # One answered request per question: the way on from an answer is the one appeal (withdrawn requests
+    # do not count).
+    answered = list(
+        RegradeRequest.objects.filter(
+            grade=grade, question=question, state__in=RegradeRequest.RESOLVED
+        ).values_list("appeal_of_id", flat=True)
+    )
+    if any(appeal_of is not None for appeal_of in answered):
+        raise PortalError(
+            f"The instructor answered your appeal on {question.label}; that answer is final.",
+            code="appeal_final",
+            fields={"question": "Appeal answered."},
+        )
+    if answered:
+        raise PortalError(
+            f"Your request on {question.label} was answered. If you disagree, appeal that answer once to the "
+            "instructor (My grades, under the request) instead of asking again.",
+            code="already_answered",
+            fields={"question": "Already answered."},
+        )
     try:
         with transaction.atomic():
             request = RegradeRequest.objects.create(

@@ -105,3 +105,21 @@ def test_after_dropping_the_course_the_grade_shows_without_the_regrade_form(worl
     assert "PS0" in text and "80.00 / 100.00" in text
     assert "Ask for a regrade" not in html
     assert "You are no longer enrolled in CS 4644 / CS 7643-A: write to the instructor" in text
+
+
+def test_an_answered_question_is_no_longer_offered_for_a_new_request(world, ps0, client):
+    from grading.models import RegradeRequest
+    from grading.services.regrades import regrade_request_create, regrade_request_resolve
+
+    grade_ps0(world, ps0, "ug1", "80")
+    grade = ps0.grades.get(student=world.ug1)
+    question = ps0.questions.get()
+    request = regrade_request_create(
+        acting_user=world.ug1, grade_id=grade.id, question_id=question.id, justification="Look again."
+    )
+    regrade_request_resolve(
+        acting_user=world.ta, request_id=request.id, decision=RegradeRequest.State.REJECTED, response="Right."
+    )
+    html = html_of(client, world.ug1, "my-grades")
+    assert "Ask for a regrade" not in html  # its only question was answered: the appeal is the way on
+    assert "Appeal" in html

@@ -566,3 +566,35 @@ def test_a_dropped_student_may_still_withdraw_an_open_request(graded, api, open_
         response = act(api, world.ug1, open_request.id, "withdraw")
     assert response.status_code == 200, response.json()
     assert RegradeRequest.objects.get(pk=open_request.id).state == RegradeRequest.State.WITHDRAWN
+
+
+# ---- one answered request per question ----------------------------------------------------------------
+
+
+def test_an_answered_question_is_appealed_not_asked_again(graded, api, open_request, world):
+    resolve_at(api, world, open_request.id, RELEASED_AT + 2 * DAY)
+    before = state()
+    with at(RELEASED_AT + 3 * DAY):
+        response = create(api, world.ug1, graded.grade("ug1"), graded.q2, justification="Asking again.")
+    assert response.status_code == 400
+    body = error_of(response)
+    assert body["code"] == "already_answered"
+    assert "appeal that answer once to the instructor" in body["detail"]
+    assert state() == before
+    # Another question of the same grade may still be asked about.
+    with at(RELEASED_AT + 3 * DAY):
+        assert create(api, world.ug1, graded.grade("ug1"), graded.q1).status_code == 201
+
+
+def test_after_a_final_appeal_no_new_request_reopens_the_question(graded, api, open_request, world):
+    resolve_at(api, world, open_request.id, RELEASED_AT + 2 * DAY)
+    appeal_id = appeal(api, world.ug1, open_request.id, RELEASED_AT + 3 * DAY).json()["id"]
+    with at(RELEASED_AT + 4 * DAY):
+        answer = act(api, world.instructor, appeal_id, "resolve", decision="rejected", response="Final.")
+    assert answer.status_code == 200, answer.json()
+    before = state()
+    with at(RELEASED_AT + 5 * DAY):
+        response = create(api, world.ug1, graded.grade("ug1"), graded.q2, justification="New request.")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "appeal_final"
+    assert state() == before
