@@ -9,7 +9,7 @@ a submission counts from the moment its request arrived. Two sources, in order:
    rule as the client address in `portal.auth`), since anyone can send the header otherwise. A time in
    the future, or older than `PORTAL_REQUEST_START_MAX_AGE_SECONDS`, is a clock problem or a forgery:
    it is ignored.
-2. Otherwise the moment the upload began: `ReceivedAtMiddleware`, first in the stack, stamps it before
+2. Otherwise the moment the upload began (never more than that same age before the upload finished): `ReceivedAtMiddleware`, first in the stack, stamps it before
    anything reads the body. The WSGI servers the portal runs under (gunicorn, runserver) call the
    application once the request line and headers are in, and Django reads the body lazily from
    `wsgi.input`, so the stamp is when the upload began, not when it finished. Under gunicorn's threaded
@@ -52,18 +52,24 @@ def _header_time(value: str) -> datetime | None:
 
 def received_at(request) -> datetime:
     """When `request` reached the portal (see the module's docstring); the current time for a request
-    that was not stamped (one built outside the middleware stack)."""
+    that was not stamped (one built outside the middleware stack).
+
+    Call it once the body has been read: an upload counts from when it began, but at most
+    `PORTAL_REQUEST_START_MAX_AGE_SECONDS` before its last byte arrived. Otherwise a client could send
+    the headers before the due time and trickle the body in days later."""
+    finished = timezone.now()
+    max_age = timedelta(seconds=settings.PORTAL_REQUEST_START_MAX_AGE_SECONDS)
     stamped = getattr(request, "received_at", None)
     if stamped is None:
         request = getattr(request, "_request", request)  # a DRF Request wraps Django's
-        stamped = getattr(request, "received_at", None) or timezone.now()
+        stamped = getattr(request, "received_at", None) or finished
+    moment = stamped
     if proxies_trusted():
         header = request.META.get(HEADER)
-        moment = _header_time(header) if header else None
-        max_age = timedelta(seconds=settings.PORTAL_REQUEST_START_MAX_AGE_SECONDS)
-        if moment is not None and stamped - max_age <= moment <= stamped:
-            return moment
-    return stamped
+        proxy = _header_time(header) if header else None
+        if proxy is not None and stamped - max_age <= proxy <= stamped:
+            moment = proxy
+    return max(moment, finished - max_age)
 
 
 class ReceivedAtMiddleware:

@@ -147,3 +147,26 @@ def test_a_header_named_like_the_servers_key_is_ignored(world, api, hw1):
     with at(HW1_DUE + MINUTE):
         response = _post(api, world.ug1, hw1, HTTP_PORTAL_RECEIVED_AT=str((HW1_DUE - MINUTE).timestamp()))
     assert response.json()["timing"] == "in_grace"
+
+
+def test_an_upload_counts_at_most_the_allowed_age_before_its_last_byte(world, api, hw1, settings):
+    """Headers a minute before the due time and the body trickled in days later (a client holding the
+    upload open across the deadline): the upload counts from PORTAL_REQUEST_START_MAX_AGE_SECONDS before
+    its last byte arrived, so three days later it is refused."""
+    from datetime import timedelta
+
+    with at(HW1_DUE - MINUTE) as clock:
+        stream = SlowBody(_body(), clock, timedelta(days=3))  # past the 2-day grace period
+        response = _post(api, world.ug1, hw1, **{"wsgi.input": stream})
+    assert stream.moved
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "window_closed"
+    assert not Submission.objects.exists()
+    # Ten minutes of upload with a five-minute allowance: it counts from five minutes before it finished.
+    settings.PORTAL_REQUEST_START_MAX_AGE_SECONDS = 300
+    with at(HW1_DUE - MINUTE) as clock:
+        stream = SlowBody(_body(), clock, 10 * MINUTE)
+        response = _post(api, world.ug1, hw1, **{"wsgi.input": stream})
+    assert response.status_code == 201, response.content
+    assert response.json()["submitted_at"] == "2023-02-13T00:03:00-05:00"
+    assert response.json()["timing"] == "in_grace"
