@@ -218,12 +218,20 @@ class OverviewStudent(serializers.Serializer):
     extension_due_at = InstantField(allow_null=True)
 
 
+class OverviewExtension(ExtensionOut):
+    """Who has more time, for all of the course's staff: the Dean of Students' reference (a student's
+    circumstances) stays with the instructors (GET /api/v1/extensions/)."""
+
+    class Meta(ExtensionOut.Meta):
+        fields = ["id", "student", "assignment", "due_at", "granted_by", "granted_at"]
+
+
 class OverviewOut(serializers.Serializer):
     on_time = OverviewStudent(many=True)
     in_grace = OverviewStudent(many=True)
     not_yet = OverviewStudent(many=True)
     missing = OverviewStudent(many=True)
-    extensions = ExtensionOut(many=True)
+    extensions = OverviewExtension(many=True)
 
 
 class SubmissionOverviewView(APIView):

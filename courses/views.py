@@ -141,6 +141,8 @@ def assignment_overview(request, assignment_id: int):
             "assignment": assignment,
             "course": assignment.course,
             "now": timezone.now(),
+            # The Dean's reference (a student's circumstances) is the instructors' to read.
+            "is_instructor": access.is_instructor(request.user, assignment.course_id),
         },
     )
 
