@@ -276,6 +276,17 @@ def _participation_columns(header: list[str]) -> tuple[str, str]:
     return id_column, count_column
 
 
+def _participation_assignment(assignment: Assignment) -> None:
+    """Contribution counts become a class-participation grade, never another assignment's scores."""
+    if assignment.category != Assignment.Category.PARTICIPATION:
+        raise PortalError(
+            f"{assignment.code} is not a class-participation assignment, and a participation import would "
+            "overwrite its scores with full marks or 0. Choose the course's participation assignment.",
+            code="not_participation",
+            fields={"assignment": "Not a class-participation assignment."},
+        )
+
+
 def _participation_rule(rule: str, value: int) -> None:
     if rule not in ("top_n", "threshold") or value < 1:
         raise PortalError(
@@ -290,6 +301,7 @@ def participation_import_request(
     """Start a participation import (instructors): access, the rule, the encoding and the header are
     checked at once; a job validates the rows and applies them (`participation_import_run`)."""
     assignment = course_access.access_assignment_as_instructor(acting_user, assignment_id)
+    _participation_assignment(assignment)
     _participation_rule(rule, value)
     header, _ = _rows(decode_csv(data).split("\n", 1)[0])
     _participation_columns(header)
@@ -365,6 +377,7 @@ def participation_import(
     `value` contributors, or everyone with at least `value` contributions, get full points; others 0."""
     now = now or timezone.now()
     assignment = course_access.access_assignment_as_instructor(acting_user, assignment_id)
+    _participation_assignment(assignment)
     _participation_rule(rule, value)
     header, rows = _rows(decode_csv(data))
     id_column, count_column = _participation_columns(header)

@@ -158,3 +158,20 @@ def test_an_import_after_the_release_reaches_the_students_own_total(people, api,
     client.force_login(w.ug1)
     html = client.get(reverse("my-grades")).content.decode()
     assert "1.00 of 100 points banked so far, bonus 1.00" in html
+
+
+def test_a_participation_import_into_another_assignment_is_refused_at_once(people, api):
+    """Contribution counts would overwrite a homework's scores with full marks or 0: refused when asked,
+    before any job runs, saying what to choose."""
+    w = people.world
+    hw1 = w.course.assignments.get(code="HW1")
+    before = points(hw1)
+    response = api.as_user(w.instructor).post(
+        reverse("api-participation-imports", args=[hw1.id]),
+        {"file": SimpleUploadedFile("piazza.csv", csv_of(COUNTS), "text/csv"), "rule": "top_n", "value": 2},
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "not_participation"
+    assert "Choose the course's participation assignment" in body["detail"]
+    assert points(hw1) == before
