@@ -37,7 +37,7 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 
 BROKER_ERRORS = _broker_errors()
 # A row whose hand-over failed this many times for a reason other than the broker (an unknown task name,
-# say) is left for an operator; healthz counts it as failing.
+# say) is left for an operator; healthz counts it as failing. Broker errors are not counted (_note_failure).
 MAX_ATTEMPTS = 50
 
 
@@ -93,13 +93,16 @@ def _mark_sent(message) -> None:
 
 
 def _note_failure(message_id: int, exc: BaseException) -> None:
+    """Keep the error on the row. A broker error is not the row's fault: it never counts toward
+    MAX_ATTEMPTS, so an outage of any length leaves every row waiting for the broker, not for an operator."""
     from django.db.models import F
 
     from portal.models import OutboxMessage
 
-    OutboxMessage.objects.filter(pk=message_id).update(
-        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-    )
+    changes = {"last_error": f"{type(exc).__name__}: {exc}"[:2000]}
+    if not isinstance(exc, BROKER_ERRORS):
+        changes["attempts"] = F("attempts") + 1
+    OutboxMessage.objects.filter(pk=message_id).update(**changes)
 
 
 def outbox_deliver(*, message_id: int) -> bool:
