@@ -537,36 +537,43 @@ def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
             current[(user_id, section_id)] = (enrolment_id, status, basis)
     target = {user_ids[r.username]: r.section.id for r in rows}
     # A section change moves the student: their place in any other section of the course is dropped.
-    moved_out = [
-        enrolment_id
+    moved_out = {
+        enrolment_id: section_id
         for (user_id, section_id), (enrolment_id, status, _) in current.items()
         if section_id != target[user_id] and status != Enrolment.Status.DROPPED
-    ]
+    }
     for batch in _batches(moved_out):
         Enrolment.objects.filter(pk__in=batch).update(status=Enrolment.Status.DROPPED, updated_at=now)
-    upserts = []
+    # An existing enrolment keeps its joined_at, except one put (back) on the waitlist: its place in the
+    # queue starts now, as a student joining it would (never ahead of those already waiting).
+    upserts: dict[bool, list[Enrolment]] = {True: [], False: []}  # joins the queue now → the rows
     for row in rows:
         user_id = user_ids[row.username]
         held = current.get((user_id, row.section.id))
         if held is not None and held[1:] == (row.status, row.grading_basis):
             continue
-        upserts.append(
+        joins_queue = row.status == Enrolment.Status.WAITLISTED and (
+            held is None or held[1] != Enrolment.Status.WAITLISTED
+        )
+        upserts[joins_queue].append(
             Enrolment(
                 user_id=user_id,
                 section=row.section,
                 status=row.status,
                 grading_basis=row.grading_basis,
-                joined_at=now,  # kept by an existing enrolment (not among the updated fields)
+                joined_at=now,
                 updated_at=now,
             )
         )
-    Enrolment.objects.bulk_create(
-        upserts,
-        batch_size=BATCH,
-        update_conflicts=True,
-        unique_fields=["user", "section"],
-        update_fields=["status", "grading_basis", "updated_at"],
-    )
+    for joins_queue, batch in upserts.items():
+        Enrolment.objects.bulk_create(
+            batch,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["user", "section"],
+            update_fields=["status", "grading_basis", "updated_at", *(["joined_at"] if joins_queue else [])],
+        )
+    written = len(upserts[True]) + len(upserts[False])
     created, updated = len(new_users), len(rows) - len(new_users)
     audit_record(
         actor=acting_user,
@@ -576,11 +583,12 @@ def roster_apply(*, acting_user, course: Course, rows: list[RosterRow]) -> dict:
         updated=updated,
         rows=len(rows),
         kept=len(kept),
-        enrolments_written=len(upserts),
+        enrolments_written=written,
         moved_out=len(moved_out),
     )
 
     enqueue_on_commit("courses.tasks.recompute_course_deadlines", course_id=course.id)
-    for section_id in sorted({row.section.id for row in rows}):
+    # The sections the file fills and the ones it moved students out of (a freed seat is offered).
+    for section_id in sorted({row.section.id for row in rows} | set(moved_out.values())):
         enqueue_on_commit("courses.tasks.promote_from_waitlist", section_id=section_id)
     return {"rows": len(rows), "created": created, "updated": updated, "kept": kept}
