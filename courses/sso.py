@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_cas_ng import views as cas_views
 from django_cas_ng.backends import CASBackend as LibraryCASBackend
 from django_cas_ng.utils import get_cas_client
@@ -189,12 +190,29 @@ def _failed(request, method: str):
     return render(request, "registration/sso_failed.html", {"problem": problem}, status=403)
 
 
+def _local_next_only(request) -> None:
+    """Drop a `next` that leaves the portal (another host or scheme): the sign-in then goes to the
+    default page, never to a site an attacker named in a link. django-cas-ng reads `next` unchecked when
+    CAS_LOGIN_NEXT_PAGE is unset, so this runs before it sees the request (and before `next` goes into the
+    service URL the ticket is issued for)."""
+    for method in ("GET", "POST"):
+        params = getattr(request, method)
+        value = params.get("next")
+        if value is not None and not url_has_allowed_host_and_scheme(
+            value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            params = params.copy()
+            del params["next"]
+            setattr(request, method, params)
+
+
 class CASLoginView(cas_views.LoginView):
     """GET /accounts/cas/login/: off to the CAS server, and back here with a ticket."""
 
     def dispatch(self, request, *args, **kwargs):
         if not cas_enabled():
             raise Http404("CAS sign-in is not configured on this portal.")
+        _local_next_only(request)
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):

@@ -173,3 +173,34 @@ def test_a_cas_user_without_a_password_makes_an_api_token(db, client, cas_config
     client.logout()
     me = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {made.json()['token']}")
     assert me.status_code == 200 and me.json()["username"] == "newstudent"
+
+
+# ---- `next` never leaves the portal ---------------------------------------------------------------------
+
+
+def test_a_next_page_on_another_site_is_dropped_after_the_sign_in(world, client, cas_configured):
+    """An attacker's link (…/accounts/cas/login/?next=https://evil.example/phish) signs the person in and
+    lands them on the portal's home page, not on the other site."""
+    response = _sign_in(client, cas_configured, "ug1", next_page="https://evil.example/phish")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert _signed_in_as(client) == world.ug1
+
+
+def test_a_signed_in_person_is_not_sent_to_another_site(world, client, cas_configured):
+    client.force_login(world.ug1)
+    for next_page in ("https://evil.example/phish", "//evil.example/", "/\\evil.example/"):
+        response = client.get(reverse("cas-login"), {"next": next_page})
+        assert response.status_code == 302
+        assert "evil.example" not in response["Location"], (next_page, response["Location"])
+    assert client.get(reverse("cas-login"), {"next": "/deadlines/"})["Location"] == "/deadlines/"
+
+
+def test_a_post_naming_another_site_is_no_server_error(db, cas_configured):
+    """POST /accounts/cas/login/ is open to anyone (CAS's single sign-out posts there, without CSRF)."""
+    from django.test import Client
+
+    response = Client(raise_request_exception=False).post(
+        reverse("cas-login"), {"next": "https://evil.example/"}
+    )
+    assert response.status_code < 500
+    assert "evil.example" not in response.get("Location", "")
