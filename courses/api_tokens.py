@@ -15,7 +15,7 @@ from courses.models import ApiToken
 from courses.services import accounts
 from portal.api import ERROR, InstantField
 from portal.auth import client_address, is_locked, lock_message
-from portal.errors import TooManyAttempts
+from portal.errors import PermissionDenied, TooManyAttempts
 from portal.signin import password_sign_in_allowed, password_sign_in_off_message
 
 
@@ -144,9 +144,16 @@ class TokensView(APIView):
         """Your API tokens, newest first (keys are never shown again)."""
         return Response([_token_out(t, request) for t in selectors.api_tokens_for_user(request.user)])
 
-    @extend_schema(request=TokenNameIn, responses={201: NewTokenOut, 400: ERROR}, tags=["auth"])
+    @extend_schema(request=TokenNameIn, responses={201: NewTokenOut, 400: ERROR, 403: ERROR}, tags=["auth"])
     def post(self, request):
-        """Make a new token for a program or device; the key is in this answer only."""
+        """Make a new token for a program or device; the key is in this answer only. Signed in (a session)
+        only: a token cannot make tokens, or a stolen one would outlive its expiry and its revocation."""
+        if isinstance(request.auth, ApiToken):
+            raise PermissionDenied(
+                "A token cannot make new tokens. Make one on your account page in the portal, or sign in for "
+                "one with POST /api/v1/auth/token/.",
+                code="token_from_token",
+            )
         data = TokenNameIn(data=request.data)
         data.is_valid(raise_exception=True)
         token, key = accounts.api_token_create(user=request.user, name=data.validated_data.get("name", ""))

@@ -273,3 +273,18 @@ def test_token_names_are_bounded(ug1, client):
     assert response.status_code == 400
     assert set(response.json()) == {"detail", "code", "fields"}
     assert "name" in response.json()["fields"]
+
+
+def test_a_token_cannot_make_tokens(ug1, client):
+    """A stolen token must not outlive its expiry or its revocation by minting fresh ones."""
+    token = sign_in(client).json()["token"]
+    response = client.post(
+        reverse("api-tokens"),
+        {"name": "renewal"},
+        HTTP_AUTHORIZATION=f"Token {token}",
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "token_from_token"
+    assert "account page" in response.json()["detail"]
+    assert ApiToken.objects.filter(user=ug1).count() == 1
