@@ -15,7 +15,9 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.views import PasswordChangeView
 from django.http import HttpResponse
 
 from portal.signin import password_sign_in_allowed, password_sign_in_off_message
@@ -119,3 +121,28 @@ class LoginForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if not password_sign_in_allowed(user):  # checked after the password: it tells a guesser nothing
             raise forms.ValidationError(password_sign_in_off_message(), code="password_sign_in_off")
+
+
+class LockedPasswordChangeForm(PasswordChangeForm):
+    """The old password is a password check like the sign-in's: it goes through authenticate(), so
+    django-axes counts a wrong one and refuses it while the username is locked. Otherwise whoever holds a
+    session (a borrowed laptop, a stolen cookie) could guess the password there without limit."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if is_locked(self.request, self.user.get_username()):
+            raise forms.ValidationError(lock_message(), code="locked")
+        if authenticate(self.request, username=self.user.get_username(), password=old_password) != self.user:
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
+
+
+class PortalPasswordChangeView(PasswordChangeView):
+    form_class = LockedPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}

@@ -57,3 +57,36 @@ def test_the_account_page_links_to_a_password_change_in_the_portals_layout(clien
     assert reverse("password_change") in client.get(reverse("account")).content.decode()
     page = client.get(reverse("password_change")).content.decode()
     assert "Change your password" in page and "revokes your API tokens" in page
+
+
+def test_old_password_guesses_lock_like_sign_ins(client, settings):
+    """The password-change form checks a password: whoever holds a session cannot guess it without limit."""
+    settings.PORTAL_LOGIN_FAILURE_LIMIT = 5
+    user = UserFactory(username="sam")
+    client.force_login(user)
+    new = {"new_password1": "N3w-long-passphrase!", "new_password2": "N3w-long-passphrase!"}
+    for i in range(5):
+        page = client.post(reverse("password_change"), {"old_password": f"guess-{i}", **new})
+        assert (
+            page.status_code == 200 and "Your old password was entered incorrectly" in page.content.decode()
+        )
+    # Locked now: even the right password is refused, with what to do.
+    page = client.post(reverse("password_change"), {"old_password": "pw-portal-test", **new})
+    assert page.status_code == 200
+    assert "Too many failed sign-ins" in page.content.decode()
+    user.refresh_from_db()
+    assert user.check_password("pw-portal-test")
+    # The sign-in page refuses the username too: one count for every password check.
+    client.logout()
+    page = client.post(reverse("login"), {"username": "sam", "password": "pw-portal-test"})
+    assert page.status_code != 302
+
+
+def test_the_right_old_password_changes_it(client):
+    user = UserFactory(username="sam")
+    client.force_login(user)
+    new = {"new_password1": "N3w-long-passphrase!", "new_password2": "N3w-long-passphrase!"}
+    response = client.post(reverse("password_change"), {"old_password": "pw-portal-test", **new})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("N3w-long-passphrase!")
