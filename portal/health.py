@@ -2,7 +2,7 @@
 outbox backlog). 200 with the details while the database answers, 503 when it does not.
 
 Public and cheap: one `SELECT 1`, one broker connection with a short timeout, two small queries. It names
-no user and no course.
+no user and no course; the errors' text and the processes' host names are for superusers only.
 """
 
 from datetime import timedelta
@@ -80,8 +80,23 @@ def health_report() -> tuple[int, dict]:
     return 200, report
 
 
+def public_report(report: dict) -> dict:
+    """What anyone may read: every component's state and figures, without the errors' text (addresses,
+    the database's user) or the processes' host names. Superusers and `manage.py healthz` see it all."""
+    public = {}
+    for key, value in report.items():
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != "error"}
+            if isinstance(value.get("alive"), list):
+                value["alive"] = [{k: v for k, v in b.items() if k != "host"} for b in value["alive"]]
+        public[key] = value
+    return public
+
+
 @never_cache
 @require_GET
 def healthz(request):
     status, report = health_report()
+    if not (request.user.is_authenticated and request.user.is_superuser):
+        report = public_report(report)
     return JsonResponse(report, status=status)

@@ -94,3 +94,29 @@ def test_the_healthz_command_needs_this_hosts_heartbeat(db):
         call_command("healthz", "--process", "worker")
     heartbeat.heartbeat_write(kind="worker")
     call_command("healthz", "--process", "worker")
+
+
+def test_only_superusers_read_the_errors_and_host_names(db, client, settings):
+    """The broker's error text names addresses and the heartbeats name hosts: not for anyone who asks."""
+    from django.utils import timezone
+
+    from portal.celery import app
+    from portal.models import ProcessHeartbeat
+    from tests.factories import UserFactory
+    from tests.outbox.conftest import DEAD_REDIS, reset_broker_pools
+
+    ProcessHeartbeat.objects.create(kind="worker", host="worker-7.internal", beat_at=timezone.now())
+    old = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager, app.conf.broker_url = False, DEAD_REDIS
+    reset_broker_pools(app)
+    try:
+        public = client.get("/healthz").json()
+        client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+        full = client.get("/healthz").json()
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = old
+        reset_broker_pools(app)
+    assert public["broker"] == {"ok": False, "mode": "broker"}
+    assert public["workers"]["alive"] and "host" not in public["workers"]["alive"][0]
+    assert "worker-7.internal" not in json.dumps(public)
+    assert full["broker"]["error"] and full["workers"]["alive"][0]["host"] == "worker-7.internal"
