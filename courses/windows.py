@@ -36,6 +36,31 @@ def local_days_late(due_at: datetime, submitted_at: datetime, zone: ZoneInfo) ->
     return days
 
 
+def late_days_spent(
+    *,
+    stored_late_days: int,
+    stored_due_at: datetime | None,
+    due_at: datetime | None,
+    extension_due_at: datetime | None,
+    submitted_at: datetime | None,
+    zone: ZoneInfo,
+) -> int:
+    """What a student's stored row of one assignment spends of the late-day bank today: its stored late
+    days, unless the effective due time it was stored with has moved since (an extension granted, the due
+    time changed, and the row's recompute has not run yet). Then no more than the days its last submission
+    is late by today's effective due time: a move that covers late work gives the days back at once, so
+    the student's other windows are never short while the recompute waits (a move that would charge more
+    waits for it)."""
+    if not stored_late_days:
+        return 0
+    if due_at is None:
+        return 0  # no due time any more: the recompute deletes the row
+    effective = extension_due_at if extension_due_at is not None and extension_due_at > due_at else due_at
+    if effective == stored_due_at or submitted_at is None:
+        return stored_late_days
+    return min(stored_late_days, local_days_late(effective, submitted_at, zone))
+
+
 @dataclass(frozen=True)
 class Policy:
     """A course's late-work policy, detached from the ORM so it can be computed anywhere."""

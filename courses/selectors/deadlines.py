@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -29,6 +29,7 @@ from courses.windows import (
     deadline_evaluate,
     deadline_inputs_key,
     late_days_left,
+    late_days_spent,
     status_for,
 )
 
@@ -163,16 +164,37 @@ def _as_instant(value):
 
 
 def late_days_used_elsewhere(*, assignment: Assignment, student_ids: Iterable[int]) -> dict[int, int]:
-    """Late days each student has spent on the course's other assignments: the bank's one sum."""
-    return dict(
+    """Late days each student has spent on the course's other assignments: the bank's one sum, each row
+    counted as windows.late_days_spent says (a row whose due time or extension moved since it was stored
+    spends what today's due time gives). One query: the rows that spent days, with their inputs today."""
+    extension = Extension.objects.filter(
+        assignment_id=OuterRef("assignment_id"), student_id=OuterRef("student_id")
+    ).values("due_at")[:1]
+    zone = Policy.of(assignment.course).zone
+    spent: dict[int, int] = defaultdict(int)
+    for student_id, used, stored_due_at, submitted_at, due_at, extension_due_at in (
         EffectiveDeadline.objects.filter(
-            assignment__course_id=assignment.course_id, student_id__in=student_ids
+            assignment__course_id=assignment.course_id, student_id__in=student_ids, late_days_used__gt=0
         )
         .exclude(assignment=assignment)
-        .values("student_id")
-        .annotate(spent=Sum("late_days_used"))
-        .values_list("student_id", "spent")
-    )
+        .values_list(
+            "student_id",
+            "late_days_used",
+            "due_at",
+            "last_submitted_at",
+            "assignment__due_at",
+            Subquery(extension),
+        )
+    ):
+        spent[student_id] += late_days_spent(
+            stored_late_days=used,
+            stored_due_at=stored_due_at,
+            due_at=due_at,
+            extension_due_at=extension_due_at,
+            submitted_at=submitted_at,
+            zone=zone,
+        )
+    return dict(spent)
 
 
 def deadlines_for_student(
@@ -190,11 +212,20 @@ def deadlines_for_student(
     now = now or timezone.now()
     course_ids = _student_courses(user, course_id, nav_rows)
     found = _assignments_with_stored_rows(user, course_ids) if course_ids else []
-    late_days_spent: dict[int, int] = defaultdict(int)
-    for assignment, row, _ in found:
-        if row.id is not None:
-            late_days_spent[assignment.course_id] += row.late_days_used
     policies = {course_id: Policy.of(course) for course_id, course in course_ids.items()}
+    spent_on: dict[int, int] = {}  # assignment id → the days its row spends today (windows.late_days_spent)
+    days_spent: dict[int, int] = defaultdict(int)  # course id → the bank spent
+    for assignment, row, extension_due_at in found:
+        if row.id is not None:
+            spent_on[assignment.id] = late_days_spent(
+                stored_late_days=row.late_days_used,
+                stored_due_at=row.due_at,
+                due_at=assignment.due_at,
+                extension_due_at=extension_due_at,
+                submitted_at=row.last_submitted_at,
+                zone=policies[assignment.course_id].zone,
+            )
+            days_spent[assignment.course_id] += spent_on[assignment.id]
     rows = []
     for assignment, row, extension_due_at in found:
         if assignment.due_at is None:
@@ -203,7 +234,7 @@ def deadlines_for_student(
         policy = policies[course.id]
         stored = row.id is not None
         # The bank as stored today: what the student spent on the course's other assignments.
-        spent_elsewhere = late_days_spent[course.id] - (row.late_days_used if stored else 0)
+        spent_elsewhere = days_spent[course.id] - spent_on.get(assignment.id, 0)
         available = late_days_left(course.late_day_bank, spent_elsewhere)
         current_key = deadline_inputs_key(
             policy=policy,

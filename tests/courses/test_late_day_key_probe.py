@@ -147,7 +147,8 @@ def test_the_reconciliation_is_idempotent_when_its_own_recompute_gives_late_days
 ):
     """ug1 spends 2 days on HW2 (their HW1 and HW3 rows are rewritten to one day left); the extension
     that covers that HW2 submission is granted, and its recompute task is lost. The reconciliation finds
-    the HW2 row drifted, and its recompute settles ug1's HW1 and HW3 (the day given back) in the same run,
+    the HW1 row drifted (the bank counts the day the extension gives back at once:
+    courses.windows.late_days_spent) and the HW2 row, whose recompute settles ug1's HW3 in the same run,
     so a second run finds nothing."""
     hw1, hw2, hw3 = a(bank, "HW1"), a(bank, "HW2"), a(bank, "HW3")
     with at(HW2_DUE + 30 * HOUR), django_capture_on_commit_callbacks(execute=True):
@@ -163,7 +164,7 @@ def test_the_reconciliation_is_idempotent_when_its_own_recompute_gives_late_days
     assert row_of(bank.ug1, hw2).late_days_used == 0
     assert row_of(bank.ug1, hw1).closes_at == eastern(2023, 2, 14)
     assert row_of(bank.ug1, hw3).closes_at == eastern(2023, 3, 21)
-    assert (first, second) == (1, 0)  # the drifted HW2 row; HW1 and HW3 settled with it
+    assert (first, second) == (2, 0)  # the drifted HW1 and HW2 rows; HW3 settled with them
 
 
 # ---- a resubmission that changes the days spent ------------------------------------------------------
