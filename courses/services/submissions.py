@@ -201,7 +201,7 @@ def submission_create(
             "late work counts 0. Only an extension gives more time: ask the Dean of Students to confirm "
             "your circumstances to the instructor.",
             code="window_closed",
-            fields={"closes_at": window.closes_at.isoformat()},
+            fields={"closes_at": window.closes_at.astimezone(course.zone).isoformat()},  # the course's offset
         )
 
     days_late = local_days_late(window.due_at, now, policy.zone)
