@@ -732,8 +732,27 @@
     });
   }
 
+  // A new assignment's rules follow its category until the instructor sets them: PS0/HW0 (preparation)
+  // have no grace period and no collaboration (the course's rules; the API defaults them the same way).
+  function wireCategoryDefaults(root) {
+    root.querySelectorAll("select[data-category-defaults]").forEach(function (select) {
+      const form = select.form;
+      if (!form) return;
+      const boxes = form.querySelectorAll("input[type=checkbox][data-off-for-preparation]");
+      boxes.forEach(function (box) {
+        box.addEventListener("change", function () { box.dataset.touched = "true"; });
+      });
+      select.addEventListener("change", function () {
+        boxes.forEach(function (box) {
+          if (!box.dataset.touched) box.checked = select.value !== "preparation";
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     wireNavMenu(document);
+    wireCategoryDefaults(document);
     labelScrollers(document);
     window.addEventListener("resize", function () { labelScrollers(document); });
     wireExports(document);

@@ -107,6 +107,25 @@ def test_a_course_is_set_up_from_an_empty_portal(page, browser, live_server, tra
         assert hw1.weight == 9
         expect(prof.locator("[data-weights-check]")).to_contain_text("add up to 9%, not 100%")
 
+        # HW0: choosing the readiness category unticks the grace period and collaboration (the course's
+        # rules for PS0/HW0), which the instructor may still tick again.
+        prof.get_by_text("Add an assignment").click()
+        prof.locator("#a-new-code").fill("HW0")
+        prof.locator("#a-new-title").fill("Homework 0")
+        grace = (
+            prof.locator("#a-new-category")
+            .locator("xpath=ancestor::form")
+            .locator("input[type=checkbox][name=grace_allowed]")
+        )
+        expect(grace).to_be_checked()
+        prof.locator("#a-new-category").select_option("preparation")
+        expect(grace).not_to_be_checked()
+        prof.locator("#a-new-due").fill("2023-01-15T23:59:00")
+        prof.get_by_role("button", name="Add the assignment").click()
+        expect(prof.locator('details[data-assignment="HW0"]')).to_be_attached()
+        hw0 = Assignment.objects.get(code="HW0")
+        assert (hw0.grace_allowed, hw0.collaboration_allowed) == (False, False)
+
         # Readable on a phone: no WCAG 2.1 A/AA violation, nothing sticks out sideways (with every part open).
         prof.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
         assert _axe(prof) == [], _describe(_axe(prof))
