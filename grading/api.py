@@ -182,8 +182,12 @@ class ReleaseIn(serializers.Serializer):
     )
 
 
-class ReleaseOut(serializers.Serializer):
+class ReleaseOut(InCourseZone, serializers.Serializer):
     assignment = serializers.IntegerField(source="assignment_id")
+
+    def course_of(self, instance):
+        return instance.assignment.course
+
     scheduled_for = InstantField()
     released_at = InstantField(allow_null=True)
 
@@ -194,7 +198,9 @@ class ReleaseGradesView(APIView):
     )
     def post(self, request, assignment_id: int):
         """Release the assignment's grades now, or at `at` (instructors). The regrade window starts then."""
-        data = validated(ReleaseIn, request.data)
+        # A time without an offset is a wall time in the course's zone (the grade grid's input says so).
+        assignment = course_access.access_assignment_as_instructor(request.user, assignment_id)
+        data = validated(ReleaseIn, request.data, zone=assignment.course.zone)
         release = grades.grades_release(
             acting_user=request.user, assignment_id=assignment_id, at=data.get("at")
         )

@@ -221,3 +221,31 @@ def test_only_the_instructor_releases(world, api, entered, who, status):
         assert response.status_code == status
     assert release_state() == before
     assert grades_release_scheduled(now=datetime(2024, 1, 1, tzinfo=UTC)) == 0
+
+
+# ---- times in the course's zone ---------------------------------------------------------------------
+
+
+def test_a_scheduled_time_without_an_offset_is_in_the_courses_zone(world, api, entered):
+    """The grade grid's input reads "In <course zone>": a course in Los Angeles on a server set to New
+    York schedules 9:00 am Los Angeles time, and the answer carries the course's offset."""
+    from zoneinfo import ZoneInfo
+
+    world.course.time_zone = "America/Los_Angeles"
+    world.course.save(update_fields=["time_zone"])
+    with at(datetime(2030, 2, 1, 12, 0, tzinfo=UTC)):
+        response = api.as_user(world.instructor).post(
+            f"/api/v1/assignments/{entered.ps0.id}/release-grades/", {"at": "2030-03-01T09:00"}, format="json"
+        )
+    assert response.status_code == 200, response.content
+    assert response.json()["scheduled_for"] == "2030-03-01T09:00:00-08:00"
+    release = GradeRelease.objects.get(assignment=entered.ps0)
+    assert release.scheduled_for == datetime(2030, 3, 1, 9, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    # A time with its offset means that instant, answered in the course's offset.
+    with at(datetime(2030, 2, 1, 12, 0, tzinfo=UTC)):
+        response = api.as_user(world.instructor).post(
+            f"/api/v1/assignments/{entered.ps0.id}/release-grades/",
+            {"at": "2030-03-01T17:30:00Z"},
+            format="json",
+        )
+    assert response.json()["scheduled_for"] == "2030-03-01T09:30:00-08:00"
