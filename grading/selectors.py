@@ -1,10 +1,10 @@
 """Reads for grades, history and the regrade queue. Query counts do not grow with the data."""
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.utils import timezone
 
 from courses import access as course_access
@@ -39,13 +39,16 @@ def _question_prefetch():
 
 
 def _with_student_section(qs):
-    """Annotate each grade with the section of its student's active enrolment (what the totals need)."""
+    """Annotate each grade with the section whose rules apply to it (what the totals need): its student's
+    active enrolment in the course, else their latest one (a student who dropped keeps their section's
+    rules on the grades they still see; a question "not applicable" to it never counts against them)."""
+    active_first = Case(When(status__in=Enrolment.ACTIVE, then=Value(0)), default=Value(1))
     return qs.annotate(
         student_section_id=Subquery(
             Enrolment.objects.filter(
                 user_id=OuterRef("student_id"), section__course_id=OuterRef("assignment__course_id")
             )
-            .filter(status__in=Enrolment.ACTIVE)
+            .order_by(active_first, "-updated_at", "-id")
             .values("section_id")[:1]
         )
     )
@@ -440,7 +443,7 @@ def readiness_by_student(course, *, student_ids=None, released_only: bool = Fals
     # The flag compares the exact percentage (75.01% is over 75%); only the shown value is rounded.
     return {
         student_id: Readiness(
-            tuple(sorted((code, p.quantize(Decimal("0.1"))) for code, p in results)),
+            tuple(sorted((code, p.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) for code, p in results)),
             any(p <= threshold for _, p in results),
         )
         for student_id, results in found.items()

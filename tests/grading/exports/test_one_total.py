@@ -133,3 +133,12 @@ def test_several_bonus_assignments_together_add_at_most_the_cap(graded, api):
     from tests.grading.exports.test_totals import totals
 
     assert totals(graded.course, w.ug1)["ug1"].bonus == D(1)
+
+
+def test_the_readiness_percentage_rounds_a_half_up_like_every_other_figure(scheme, api):
+    """74.85% shows as 74.9% (it read 74.8%, Decimal's round-half-even); the flag compares the exact value."""
+    w = scheme.world
+    enter(api, w.ta, scheme.ps0, w.ug1, {"Q1": "37.45", "Q2": "37.40"})  # 74.85 of 100
+    readiness = readiness_by_student(scheme.course)[w.ug1.id]
+    assert dict(readiness.results)["PS0"] == Decimal("74.9")
+    assert readiness.flagged  # 74.85 ≤ 75
