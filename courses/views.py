@@ -290,7 +290,11 @@ def roster(request, course_id: int):
             "course": course,
             "enrolled": enrolled,
             "only_flagged": only_flagged,
-            "flagged_count": sum(1 for r in readiness.values() if r.flagged),
+            # The enrolled students the "show only them" list shows (waitlisted ones are flagged on the
+            # waitlist's own rows).
+            "flagged_count": sum(
+                1 for e in data["enrolled"] if readiness.get(e.user_id) and readiness[e.user_id].flagged
+            ),
             "is_instructor": access.is_instructor(request.user, course.id),
         },
     )
