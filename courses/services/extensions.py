@@ -36,6 +36,12 @@ def extension_grant(
         fields["dean_reference"] = "Give the reference of the Dean of Students' confirmation."
     if fields:
         raise PortalError(next(iter(fields.values())), fields=fields)
+    previous = (
+        Extension.objects.select_for_update()
+        .filter(student=student, assignment=assignment)
+        .values("due_at", "dean_reference", "granted_by__username", "granted_at")
+        .first()
+    )
     extension, created = Extension.objects.update_or_create(
         student=student,
         assignment=assignment,
@@ -46,12 +52,26 @@ def extension_grant(
             "granted_at": timezone.now(),
         },
     )
+    # The record keeps every grant whole (who, when, the due time, the Dean's reference): a change
+    # replaces the extension's row, so the audit keeps what it replaced.
+    replaced, zone = {}, assignment.course.zone
+    if previous is not None:
+        replaced = {
+            "previous": {
+                "due_at": previous["due_at"].astimezone(zone).isoformat(),
+                "dean_reference": previous["dean_reference"],
+                "granted_by": previous["granted_by__username"],
+                "granted_at": previous["granted_at"].astimezone(zone).isoformat(),
+            }
+        }
     audit_record(
         actor=acting_user,
         course=assignment.course,
         action="extension.grant" if created else "extension.change",
         target=f"{assignment.code}/{student.username}",
-        due_at=due_at.isoformat(),
+        due_at=due_at.astimezone(zone).isoformat(),
+        dean_reference=extension.dean_reference,
+        **replaced,
     )
 
     enqueue_on_commit(

@@ -216,6 +216,13 @@ def test_granting_again_changes_the_same_extension(world, api, hw1, django_captu
         "extension.grant",
         "extension.change",
     ]
+    # Every grant stays on record whole: the change keeps the Dean's reference and due time it replaced.
+    granted, changed = AuditEvent.objects.filter(action__startswith="extension").order_by("id")
+    assert granted.data["dean_reference"] == "DoS-2023-0142"
+    assert changed.data["dean_reference"] == "DoS-2"
+    assert changed.data["previous"]["dean_reference"] == "DoS-2023-0142"
+    assert changed.data["previous"]["granted_by"] == "instructor"
+    assert changed.data["previous"]["due_at"] == granted.data["due_at"]
 
 
 def test_a_student_sees_only_their_own_extensions(world, api, hw1, django_capture_on_commit_callbacks):
