@@ -9,6 +9,7 @@ from django.utils import timezone
 from courses import access as course_access
 from courses.models import Assignment, Enrolment, User
 from courses.services.audit import audit_record
+from courses.timefmt import format_local
 from courses.windows import add_local_days
 from grading import access
 from grading.models import Grade, GradeChange, GradeRelease, Question, QuestionScore
@@ -213,6 +214,13 @@ def grades_release(
     if release.released_at is None:
         release.scheduled_for, release.requested_by = scheduled_for, acting_user
         release.save(update_fields=["scheduled_for", "requested_by"])
+    elif at is not None and scheduled_for > now:
+        raise PortalError(
+            f"{assignment.code}'s grades were released {format_local(release.released_at, assignment.course.zone)}; "
+            "a release cannot be scheduled after that. Grades entered since are released as they are entered.",
+            code="already_released",
+            fields={"at": "Already released."},
+        )
     audit_record(
         actor=acting_user,
         course=assignment.course,

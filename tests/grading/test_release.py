@@ -249,3 +249,22 @@ def test_a_scheduled_time_without_an_offset_is_in_the_courses_zone(world, api, e
             format="json",
         )
     assert response.json()["scheduled_for"] == "2030-03-01T09:30:00-08:00"
+
+
+def test_scheduling_a_release_after_the_release_is_refused(world, api, entered):
+    """Before, it answered 200 with the old times and the audit recorded a scheduled release."""
+    from courses.models import AuditEvent
+
+    url = f"/api/v1/assignments/{entered.ps0.id}/release-grades/"
+    with at(datetime(2023, 2, 6, 9, 0, tzinfo=NY)):
+        assert api.as_user(world.instructor).post(url, {}, format="json").status_code == 200
+        audited = AuditEvent.objects.filter(action="grades.release").count()
+        response = api.as_user(world.instructor).post(url, {"at": "2023-02-10T09:00:00-05:00"}, format="json")
+    assert response.status_code == 400
+    body = error_of(response)
+    assert body["code"] == "already_released"
+    assert "released Mon Feb 6 2023, 9:00 am EST" in body["detail"]
+    assert AuditEvent.objects.filter(action="grades.release").count() == audited
+    assert GradeRelease.objects.get(assignment=entered.ps0).released_at == datetime(
+        2023, 2, 6, 9, 0, tzinfo=NY
+    )
