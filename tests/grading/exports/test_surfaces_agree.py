@@ -2,7 +2,7 @@
 same numbers: the grades API, the grade grid, My grades, the breakdown export, the Canvas export and the
 readiness flag. Derandomized: the same examples every run."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.db import transaction
@@ -134,7 +134,7 @@ def _check(scheme, api, client, case):
         if ps0_possible:
             shown = dict(readiness[user.id].results)["PS0"]
             percent = ps0_raw * 100 / ps0_possible
-            assert shown == percent.quantize(Decimal("0.1"))
+            assert shown == percent.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)  # as every figure
             flagged = percent <= scheme.course.readiness_threshold_percent
             assert readiness[user.id].flagged == flagged  # PS0 is the only preparation graded here
             assert (row[col["May not be prepared"]] == "yes") == flagged
