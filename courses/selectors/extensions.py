@@ -62,7 +62,8 @@ def extensions_for_course(course: Course, *, by: str = "assignment") -> list[tup
             revoke_message=(
                 f"{e.student.display_name} ({e.student.username})'s {e.assignment.code} due time goes back "
                 + (
-                    f"to the class's: {format_local(e.assignment.due_at, zone)}."
+                    f"to the class's: {format_local(e.assignment.due_at, zone)}. Anything they submitted after "
+                    "the class's window closed then counts 0."
                     if e.assignment.due_at
                     else "to none: the assignment has no class due time."
                 )

@@ -107,7 +107,7 @@ def test_revoke_asks_first_and_says_what_goes_back(granted, client):
     assert f'data-api="{reverse("api-extension", args=[extension.id])}"' in form
     assert htmllib.unescape(re.search(r'data-confirm="([^"]+)"', form).group(1)) == (
         "Ulla Quarrington (ug1)'s HW2 due time goes back to the class's: Sun Feb 26 2023, 11:59 pm EST "
-        "(UTC-05:00)."
+        "(UTC-05:00). Anything they submitted after the class's window closed then counts 0."
     )
     assert htmllib.unescape(re.search(r'data-confirm-action="([^"]+)"', form).group(1)) == (
         "Revoke ug1's HW2 extension"
