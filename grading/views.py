@@ -17,7 +17,7 @@ from courses.templatetags.portal_tags import when
 from grading import charts, selectors, statistics
 from grading.filters import QuickSelect, RegradeRequestFilter
 from grading.models import QuestionRequirement, RegradeRequest
-from grading.services.regrades import appeal_deadline, regrade_appeal_refusal
+from grading.services.regrades import appeal_deadline, regrade_appeal_refusal, regrade_ask_refusal
 from grading.totals import category_progress
 from portal.fragments import render_rows
 from portal.pages import or_404
@@ -46,7 +46,6 @@ def my_grades(request):
     def row_of(g) -> dict:
         lines = selectors.score_lines(g)
         asked = by_grade.get(g.id, [])
-        answered = {r.question_id for r in asked if r.state in RegradeRequest.RESOLVED}
         return {
             "grade": g,
             "counts": weight_kind(g.assignment),  # PS0/HW0 say they do not count toward the grade
@@ -56,7 +55,19 @@ def my_grades(request):
             "window_open": g.regrade_deadline is not None and now <= g.regrade_deadline,
             "enrolled": g.assignment.course_id in course_ids,
             # The questions still open to a request: an answered one goes on by its appeal.
-            "askable": [line for line in lines if line.question.id not in answered],
+            "askable": [
+                line
+                for line in lines
+                if regrade_ask_refusal(
+                    line.question,
+                    [
+                        r.appeal_of_id
+                        for r in asked
+                        if r.question_id == line.question.id and r.state in RegradeRequest.RESOLVED
+                    ],
+                )
+                is None
+            ],
             "history": [],
         }
 

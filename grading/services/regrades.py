@@ -43,6 +43,27 @@ def refuse_former_student(acting_user, course) -> None:
         )
 
 
+def regrade_ask_refusal(question, answered) -> PortalError | None:
+    """Why a new request on `question` is refused, or None: one answered request per question, and the
+    way on from an answer is the one appeal (withdrawn requests do not count). `answered`: the
+    `appeal_of_id` of each of the grade's answered (accepted or rejected) requests on the question."""
+    answered = list(answered)
+    if any(appeal_of is not None for appeal_of in answered):
+        return PortalError(
+            f"The instructor answered your appeal on {question.label}; that answer is final.",
+            code="appeal_final",
+            fields={"question": "Appeal answered."},
+        )
+    if answered:
+        return PortalError(
+            f"Your request on {question.label} was answered. If you disagree, appeal that answer once to the "
+            "instructor (My grades, under the request) instead of asking again.",
+            code="already_answered",
+            fields={"question": "Already answered."},
+        )
+    return None
+
+
 @transaction.atomic
 def regrade_request_create(
     *, acting_user, grade_id: int, question_id: int, justification: str, now: datetime | None = None
@@ -67,26 +88,14 @@ def regrade_request_create(
             f"({course.regrade_window_days} days after the grade's release). Talk to the instructor if something is wrong.",
             code="window_closed",
         )
-    # One answered request per question: the way on from an answer is the one appeal (withdrawn requests
-    # do not count).
-    answered = list(
+    refusal = regrade_ask_refusal(
+        question,
         RegradeRequest.objects.filter(
             grade=grade, question=question, state__in=RegradeRequest.RESOLVED
-        ).values_list("appeal_of_id", flat=True)
+        ).values_list("appeal_of_id", flat=True),
     )
-    if any(appeal_of is not None for appeal_of in answered):
-        raise PortalError(
-            f"The instructor answered your appeal on {question.label}; that answer is final.",
-            code="appeal_final",
-            fields={"question": "Appeal answered."},
-        )
-    if answered:
-        raise PortalError(
-            f"Your request on {question.label} was answered. If you disagree, appeal that answer once to the "
-            "instructor (My grades, under the request) instead of asking again.",
-            code="already_answered",
-            fields={"question": "Already answered."},
-        )
+    if refusal is not None:
+        raise refusal
     try:
         with transaction.atomic():
             request = RegradeRequest.objects.create(
